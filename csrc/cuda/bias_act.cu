@@ -1,0 +1,125 @@
+// CUDA kernels of bias_act and bias_act_backward: one coalesced pass, several elements in flight
+// per thread, 32-bit indexing when the tensor allows it and 64-bit otherwise; float16 and
+// bfloat16 are computed in float32.
+#include <ATen/Dispatch.h>
+#include <ATen/OpMathType.h>
+#include <ATen/core/Tensor.h>
+#include <ATen/cuda/CUDAContext.h>
+#include <ATen/ops/empty_like.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <torch/library.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "activations.h"
+#include "bias_act.h"
+
+namespace spokenstyle {
+namespace {
+
+constexpr int kThreads = 256;
+constexpr int kUnroll = 4;
+
+template <typename scalar_t, typename index_t, typename A, int Order>
+__global__ void __launch_bounds__(kThreads)
+bias_act_kernel(const scalar_t* __restrict__ x, const scalar_t* __restrict__ b,
+                const scalar_t* __restrict__ grad, scalar_t* __restrict__ out, index_t n,
+                index_t channels, index_t inner, at::opmath_type<scalar_t> va, at::opmath_type<scalar_t> vg,
+                at::opmath_type<scalar_t> vc, bool has_clamp) {
+  using opmath_t = at::opmath_type<scalar_t>;
+  const index_t step = static_cast<index_t>(blockDim.x) * kUnroll;
+  for (index_t base = static_cast<index_t>(blockIdx.x) * step + threadIdx.x; base < n;
+       base += static_cast<index_t>(gridDim.x) * step) {
+    opmath_t z[kUnroll];
+    opmath_t g[kUnroll];
+#pragma unroll
+    for (int k = 0; k < kUnroll; ++k) {
+      const index_t i = base + k * blockDim.x;
+      if (i < n) {
+        z[k] = static_cast<opmath_t>(x[i]);
+        if (b != nullptr) z[k] += static_cast<opmath_t>(b[(i / inner) % channels]);
+        if constexpr (Order > 0) g[k] = static_cast<opmath_t>(grad[i]);
+      }
+    }
+#pragma unroll
+    for (int k = 0; k < kUnroll; ++k) {
+      const index_t i = base + k * blockDim.x;
+      if (i < n) {
+        opmath_t v = act_eval<A, Order>(z[k], va) * vg;
+        if (has_clamp) {
+          if constexpr (Order == 0) {
+            v = v_min(v_max(v, -vc), vc);
+          } else {
+            v *= in_range(act_eval<A, 0>(z[k], va) * vg, vc);
+          }
+        }
+        if constexpr (Order > 0) v *= g[k];
+        out[i] = static_cast<scalar_t>(v);
+      }
+    }
+  }
+}
+
+template <int Order>
+at::Tensor run(const char* op, const at::Tensor& x, const std::optional<at::Tensor>& b, int64_t dim,
+               const std::string& act, double alpha, double gain, std::optional<double> clamp,
+               const at::Tensor* grad) {
+  BiasActProblem p = make_bias_act_problem(op, x, b, dim, act, clamp);
+  TORCH_CHECK(x.is_cuda(), op, ": x must be a CUDA tensor for this kernel");
+  const c10::cuda::CUDAGuard guard(x.device());
+  at::Tensor g;
+  if (grad != nullptr) g = match_layout(*grad, p.x);
+  at::Tensor out = at::empty_like(p.x);
+  const int64_t n = p.x.numel();
+  if (n == 0) return out;
+  const int64_t per_block = static_cast<int64_t>(kThreads) * kUnroll;
+  const int sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
+  const int64_t blocks = std::min<int64_t>((n + per_block - 1) / per_block, static_cast<int64_t>(sms) * 32);
+  const bool use32 = n <= std::numeric_limits<int32_t>::max() - per_block * blocks;
+  auto stream = at::cuda::getCurrentCUDAStream();
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, p.x.scalar_type(), "spokenstyle_bias_act_cuda", [&] {
+    const scalar_t* xb = p.x.const_data_ptr<scalar_t>();
+    const scalar_t* bb = p.b.has_value() ? p.b->const_data_ptr<scalar_t>() : nullptr;
+    const scalar_t* gb = Order > 0 ? g.const_data_ptr<scalar_t>() : nullptr;
+    scalar_t* ob = out.mutable_data_ptr<scalar_t>();
+    using opmath_t = at::opmath_type<scalar_t>;
+    const opmath_t va = alpha, vg = gain, vc = clamp.value_or(0.0);
+    dispatch_act(p.act, [&](auto a) {
+      using A = decltype(a);
+      if (use32) {
+        bias_act_kernel<scalar_t, int32_t, A, Order><<<blocks, kThreads, 0, stream>>>(
+            xb, bb, gb, ob, static_cast<int32_t>(n), static_cast<int32_t>(p.channels),
+            static_cast<int32_t>(p.inner), va, vg, vc, clamp.has_value());
+      } else {
+        bias_act_kernel<scalar_t, int64_t, A, Order><<<blocks, kThreads, 0, stream>>>(
+            xb, bb, gb, ob, n, p.channels, p.inner, va, vg, vc, clamp.has_value());
+      }
+      C10_CUDA_KERNEL_LAUNCH_CHECK();
+    });
+  });
+  return out;
+}
+
+at::Tensor bias_act_cuda(const at::Tensor& x, const std::optional<at::Tensor>& b, int64_t dim,
+                         c10::string_view act, double alpha, double gain, std::optional<double> clamp) {
+  return run<0>("bias_act", x, b, dim, std::string(act), alpha, gain, clamp, nullptr);
+}
+
+at::Tensor bias_act_backward_cuda(const at::Tensor& grad, const at::Tensor& x,
+                                  const std::optional<at::Tensor>& b, int64_t dim, c10::string_view act,
+                                  double alpha, double gain, std::optional<double> clamp, int64_t order) {
+  check_backward_args("bias_act_backward", grad, x, order);
+  const std::string a(act);
+  return order == 1 ? run<1>("bias_act_backward", x, b, dim, a, alpha, gain, clamp, &grad)
+                    : run<2>("bias_act_backward", x, b, dim, a, alpha, gain, clamp, &grad);
+}
+
+}  // namespace
+
+TORCH_LIBRARY_IMPL(spokenstyle, CUDA, m) {
+  m.impl("bias_act", &bias_act_cuda);
+  m.impl("bias_act_backward", &bias_act_backward_cuda);
+}
+
+}  // namespace spokenstyle
