@@ -17,8 +17,13 @@ import shutil
 
 from setuptools import setup
 
-import torch
-from torch.utils.cpp_extension import CUDA_HOME, BuildExtension, CppExtension, CUDAExtension
+# A toolkit in the standard place beats a wrapper script found first on PATH (whose parent dir
+# torch would take as CUDA_HOME and then miss lib64/libcudart).
+if not (os.environ.get("CUDA_HOME") or os.environ.get("CUDA_PATH")) and os.path.exists("/usr/local/cuda/bin/nvcc"):
+    os.environ["CUDA_HOME"] = "/usr/local/cuda"
+
+import torch  # noqa: E402
+from torch.utils.cpp_extension import CUDA_HOME, BuildExtension, CppExtension, CUDAExtension  # noqa: E402
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_ARCHS = "8.0;9.0"  # Ampere and Hopper
@@ -50,9 +55,19 @@ def _want_cuda():
     return True
 
 
+def _cuda_library_includes():
+    """cuBLAS/cuSPARSE headers (pulled in by ATen/cuda/CUDAContext.h) ship with CUDA builds of torch
+    as nvidia-* wheels rather than with a minimal toolkit; add them when the toolkit lacks them."""
+    if CUDA_HOME and os.path.exists(os.path.join(CUDA_HOME, "include", "cusparse.h")):
+        return []
+    site = os.path.dirname(os.path.dirname(torch.__file__))
+    return sorted(p for p in glob.glob(os.path.join(site, "nvidia", "*", "include")) if os.path.exists(os.path.join(p, "cusparse.h")))
+
+
 def _extension():
     debug = _flag("SPOKENSTYLE_DEBUG")
     opt = ["-O0", "-g"] if debug else ["-O3"]
+    include_dirs = [os.path.join(ROOT, "csrc")]
     sources = [os.path.join("csrc", "ops.cpp")] + sorted(glob.glob(os.path.join("csrc", "cpu", "*.cpp")))
     cxx = opt + ["-fopenmp", "-fvisibility=hidden", "-Wall", "-Wno-unused-function"]
     define_macros = [("SPOKENSTYLE_TORCH_VERSION", f'"{torch.__version__}"')]
@@ -63,6 +78,7 @@ def _extension():
         if not os.environ.get("TORCH_CUDA_ARCH_LIST") and not torch.cuda.is_available():
             os.environ["TORCH_CUDA_ARCH_LIST"] = DEFAULT_ARCHS
         sources += sorted(glob.glob(os.path.join("csrc", "cuda", "*.cu")))
+        include_dirs += _cuda_library_includes()
         define_macros.append(("WITH_CUDA", None))
         extra["nvcc"] = opt + ["--expt-relaxed-constexpr", "-lineinfo"]
         print(f"spokenstyle: building CPU and CUDA kernels for archs {os.environ['TORCH_CUDA_ARCH_LIST']}")
@@ -72,7 +88,7 @@ def _extension():
     return cls(
         name="spokenstyle._C",
         sources=sources,
-        include_dirs=[os.path.join(ROOT, "csrc")],
+        include_dirs=include_dirs,
         define_macros=define_macros,
         extra_compile_args=extra,
         extra_link_args=["-fopenmp"],

@@ -4,9 +4,10 @@
 #include <ATen/Dispatch.h>
 #include <ATen/OpMathType.h>
 #include <ATen/core/Tensor.h>
-#include <ATen/cuda/CUDAContext.h>
 #include <ATen/ops/empty_like.h>
+#include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
 #include <torch/library.h>
 
 #include <algorithm>
@@ -20,6 +21,12 @@ namespace {
 
 constexpr int kThreads = 256;
 constexpr int kUnroll = 4;
+
+int sm_count(int device) {
+  int count = 0;
+  C10_CUDA_CHECK(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device));
+  return count;
+}
 
 template <typename scalar_t, typename index_t, typename A, int Order>
 __global__ void __launch_bounds__(kThreads)
@@ -74,10 +81,10 @@ at::Tensor run(const char* op, const at::Tensor& x, const std::optional<at::Tens
   const int64_t n = p.x.numel();
   if (n == 0) return out;
   const int64_t per_block = static_cast<int64_t>(kThreads) * kUnroll;
-  const int sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
+  const int sms = sm_count(x.get_device());
   const int64_t blocks = std::min<int64_t>((n + per_block - 1) / per_block, static_cast<int64_t>(sms) * 32);
   const bool use32 = n <= std::numeric_limits<int32_t>::max() - per_block * blocks;
-  auto stream = at::cuda::getCurrentCUDAStream();
+  cudaStream_t stream = c10::cuda::getCurrentCUDAStream();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, p.x.scalar_type(), "spokenstyle_bias_act_cuda", [&] {
     const scalar_t* xb = p.x.const_data_ptr<scalar_t>();
     const scalar_t* bb = p.b.has_value() ? p.b->const_data_ptr<scalar_t>() : nullptr;

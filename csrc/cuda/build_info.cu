@@ -3,8 +3,8 @@
 
 #include <string>
 
-#define SPOKENSTYLE_STR2(x) #x
-#define SPOKENSTYLE_STR(x) SPOKENSTYLE_STR2(x)
+#define SPOKENSTYLE_STR2(...) #__VA_ARGS__
+#define SPOKENSTYLE_STR(...) SPOKENSTYLE_STR2(__VA_ARGS__)
 
 namespace spokenstyle {
 

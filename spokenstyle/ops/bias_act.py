@@ -119,7 +119,8 @@ def bias_act(
 
 def _reduce_to_bias(grad_x: torch.Tensor, dim: int) -> torch.Tensor:
     d = dim % grad_x.dim()
-    return grad_x.sum(dim=[i for i in range(grad_x.dim()) if i != d])
+    others = [i for i in range(grad_x.dim()) if i != d]
+    return grad_x.sum(dim=others) if others else grad_x
 
 
 def _register() -> None:
