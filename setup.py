@@ -68,7 +68,9 @@ def _extension():
     debug = _flag("SPOKENSTYLE_DEBUG")
     opt = ["-O0", "-g"] if debug else ["-O3"]
     include_dirs = [os.path.join(ROOT, "csrc")]
-    sources = [os.path.join("csrc", "ops.cpp")] + sorted(glob.glob(os.path.join("csrc", "cpu", "*.cpp")))
+    # *_avx2.cpp link last, so inline helpers shared with baseline code resolve to baseline copies.
+    cpu_sources = sorted(glob.glob(os.path.join("csrc", "cpu", "*.cpp")), key=lambda s: (s.endswith("_avx2.cpp"), s))
+    sources = [os.path.join("csrc", "ops.cpp")] + cpu_sources
     cxx = opt + ["-fopenmp", "-fvisibility=hidden", "-Wall", "-Wno-unused-function"]
     define_macros = [("SPOKENSTYLE_TORCH_VERSION", f'"{torch.__version__}"')]
     if not debug:

@@ -1,0 +1,40 @@
+# Two entry points for a fresh machine (see README):
+#   make demo   set up .venv, build spokenstyle, run the demo
+#   make test   set up .venv, build spokenstyle (CUDA kernels too when nvcc is present), run the tests
+# Variables: PYTHON (the interpreter that creates .venv), TORCH (torch requirement; 2.14.1 is a
+# CUDA build, which also runs on CPU-only machines), MAX_JOBS (parallel compile jobs).
+
+PYTHON ?= python3
+TORCH ?= torch==2.14.1
+MAX_JOBS ?= 2
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+
+.PHONY: demo test bench build setup clean
+
+$(VENV)/.deps: pyproject.toml Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip setuptools wheel
+	$(PIP) install -q "$(TORCH)" ninja pybind11 numpy
+	touch $@
+
+setup: $(VENV)/.deps
+
+# --no-build-isolation: compile against the torch in .venv, the one that will run the extension.
+build: setup
+	MAX_JOBS=$(MAX_JOBS) $(PIP) install -q --no-build-isolation -e ".[test]"
+	$(PY) -m spokenstyle.cli doctor
+
+test: build
+	$(PY) -m pytest tests -q -p no:cacheprovider
+
+demo: build
+	$(PY) examples/demo.py
+
+bench: build
+	$(PY) -m pytest benchmarks --benchmark-only --benchmark-json=bench.json -q -p no:cacheprovider
+	$(PY) benchmarks/report.py bench.json
+
+clean:
+	rm -rf build $(VENV) *.egg-info spokenstyle/_C*.so bench.json

@@ -1,0 +1,4 @@
+// bias_act inner loops for the x86-64 baseline (and every other CPU).
+#define CPU_CAPABILITY DEFAULT
+#define SPOKENSTYLE_KERNEL_NAMESPACE cpu_default
+#include "cpu/bias_act_kernel.h"
