@@ -67,11 +67,13 @@ def _cuda_library_includes():
 def _extension():
     debug = _flag("SPOKENSTYLE_DEBUG")
     opt = ["-O0", "-g"] if debug else ["-O3"]
+    # Python's own CFLAGS carry -g; release builds drop the debug info (it quadruples the .so).
+    host_opt = opt if debug else ["-O3", "-g0"]
     include_dirs = [os.path.join(ROOT, "csrc")]
     # *_avx2.cpp link last, so inline helpers shared with baseline code resolve to baseline copies.
     cpu_sources = sorted(glob.glob(os.path.join("csrc", "cpu", "*.cpp")), key=lambda s: (s.endswith("_avx2.cpp"), s))
     sources = [os.path.join("csrc", "ops.cpp")] + cpu_sources
-    cxx = opt + ["-fopenmp", "-fvisibility=hidden", "-Wall", "-Wno-unused-function"]
+    cxx = host_opt + ["-fopenmp", "-fvisibility=hidden", "-Wall", "-Wno-unused-function"]
     define_macros = [("SPOKENSTYLE_TORCH_VERSION", f'"{torch.__version__}"')]
     if not debug:
         define_macros.append(("NDEBUG", None))
