@@ -1,16 +1,14 @@
 // CPU building blocks of the per-plane operators (calc_mean_std, adain): reductions and affine
-// passes over one plane (plane-major layout, vectorised with at::vec) or over a block of up to
+// passes over one plane (plane-major layout, SIMD loops in plane_simd.cpp) or over a block of up to
 // kChannelBlock planes of one sample (channels_last layout, rows of consecutive channels).
 //
-// Reductions are cascaded: Vectorized accumulators over blocks of kSumBlock elements, blocks summed
+// Reductions are cascaded: vector accumulators over blocks of kSumBlock elements, blocks summed
 // in double, so float32 planes of millions of elements keep ~1e-7 relative accuracy.
 // The parallel driver hands each task whole planes, so a plane read for its statistics is still
 // in cache when the same task applies the affine map (one trip to memory per plane).
 #pragma once
 
 #include <ATen/Parallel.h>
-#include <ATen/cpu/vec/functional.h>
-#include <ATen/cpu/vec/vec.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -19,9 +17,6 @@
 
 namespace spokenstyle {
 namespace cpu {
-
-template <typename T>
-using Vec = at::vec::Vectorized<T>;
 
 constexpr int64_t kSumBlock = 2048;      // elements per cascade block
 constexpr int64_t kChannelBlock = 64;    // channels per task in the channels_last layout
@@ -55,126 +50,19 @@ void for_each_plane_group(int64_t N, int64_t C, int64_t S, bool cl, const Fn& fn
   }
 }
 
-template <typename T>
-inline double hsum(const Vec<T>& v) {
-  T buf[Vec<T>::size()];
-  v.store(buf);
-  double s = 0;
-  for (int64_t k = 0; k < Vec<T>::size(); ++k) s += buf[k];
-  return s;
-}
+// ---- plane-major (one contiguous plane of n elements), in cpu/plane_simd.cpp -------------
+// sum(x); sum((x - m)^2); sum(g) and sum(g (x - m)); y = a x + b; out = A g + B x + c.
 
-// ---- plane-major (one contiguous plane of n elements) -------------------------------------
-
-template <typename T>
-double pm_sum(const T* x, int64_t n) {
-  constexpr int64_t W = Vec<T>::size();
-  double total = 0;
-  for (int64_t b0 = 0; b0 < n; b0 += kSumBlock) {
-    const int64_t b1 = std::min(n, b0 + kSumBlock);
-    Vec<T> a0(T(0)), a1(T(0)), a2(T(0)), a3(T(0));
-    int64_t i = b0;
-    for (; i + 4 * W <= b1; i += 4 * W) {
-      a0 += Vec<T>::loadu(x + i);
-      a1 += Vec<T>::loadu(x + i + W);
-      a2 += Vec<T>::loadu(x + i + 2 * W);
-      a3 += Vec<T>::loadu(x + i + 3 * W);
-    }
-    for (; i + W <= b1; i += W) a0 += Vec<T>::loadu(x + i);
-    total += hsum<T>((a0 + a1) + (a2 + a3));
-    for (; i < b1; ++i) total += x[i];
-  }
-  return total;
-}
-
-// sum((x - m)^2)
-template <typename T>
-double pm_sqdev(const T* x, int64_t n, T m) {
-  constexpr int64_t W = Vec<T>::size();
-  const Vec<T> vm(m);
-  double total = 0;
-  for (int64_t b0 = 0; b0 < n; b0 += kSumBlock) {
-    const int64_t b1 = std::min(n, b0 + kSumBlock);
-    Vec<T> a0(T(0)), a1(T(0)), a2(T(0)), a3(T(0));
-    int64_t i = b0;
-    for (; i + 4 * W <= b1; i += 4 * W) {
-      const Vec<T> d0 = Vec<T>::loadu(x + i) - vm, d1 = Vec<T>::loadu(x + i + W) - vm;
-      const Vec<T> d2 = Vec<T>::loadu(x + i + 2 * W) - vm, d3 = Vec<T>::loadu(x + i + 3 * W) - vm;
-      a0 = at::vec::fmadd(d0, d0, a0);
-      a1 = at::vec::fmadd(d1, d1, a1);
-      a2 = at::vec::fmadd(d2, d2, a2);
-      a3 = at::vec::fmadd(d3, d3, a3);
-    }
-    for (; i + W <= b1; i += W) {
-      const Vec<T> d = Vec<T>::loadu(x + i) - vm;
-      a0 = at::vec::fmadd(d, d, a0);
-    }
-    total += hsum<T>((a0 + a1) + (a2 + a3));
-    for (; i < b1; ++i) {
-      const double d = double(x[i]) - double(m);
-      total += d * d;
-    }
-  }
-  return total;
-}
-
-// sum(g) and sum(g * (x - m))
-template <typename T>
-void pm_dot2(const T* g, const T* x, int64_t n, T m, double* sg, double* sgx) {
-  constexpr int64_t W = Vec<T>::size();
-  const Vec<T> vm(m);
-  double tg = 0, tgx = 0;
-  for (int64_t b0 = 0; b0 < n; b0 += kSumBlock) {
-    const int64_t b1 = std::min(n, b0 + kSumBlock);
-    Vec<T> g0(T(0)), g1(T(0)), p0(T(0)), p1(T(0));
-    int64_t i = b0;
-    for (; i + 2 * W <= b1; i += 2 * W) {
-      const Vec<T> ga = Vec<T>::loadu(g + i), gb = Vec<T>::loadu(g + i + W);
-      g0 += ga;
-      g1 += gb;
-      p0 = at::vec::fmadd(ga, Vec<T>::loadu(x + i) - vm, p0);
-      p1 = at::vec::fmadd(gb, Vec<T>::loadu(x + i + W) - vm, p1);
-    }
-    for (; i + W <= b1; i += W) {
-      const Vec<T> ga = Vec<T>::loadu(g + i);
-      g0 += ga;
-      p0 = at::vec::fmadd(ga, Vec<T>::loadu(x + i) - vm, p0);
-    }
-    tg += hsum<T>(g0 + g1);
-    tgx += hsum<T>(p0 + p1);
-    for (; i < b1; ++i) {
-      tg += g[i];
-      tgx += double(g[i]) * (double(x[i]) - double(m));
-    }
-  }
-  *sg = tg;
-  *sgx = tgx;
-}
-
-// y = a * x + b
-template <typename T>
-void pm_affine(const T* x, T* y, int64_t n, T a, T b) {
-  constexpr int64_t W = Vec<T>::size();
-  const Vec<T> va(a), vb(b);
-  int64_t i = 0;
-  for (; i + W <= n; i += W) at::vec::fmadd(Vec<T>::loadu(x + i), va, vb).store(y + i);
-  if (i < n) at::vec::fmadd(Vec<T>::loadu(x + i, n - i), va, vb).store(y + i, n - i);
-}
-
-// out = A * g + B * x + c
-template <typename T>
-void pm_affine2(const T* g, const T* x, T* out, int64_t n, T A, T B, T c) {
-  constexpr int64_t W = Vec<T>::size();
-  const Vec<T> va(A), vb(B), vc(c);
-  int64_t i = 0;
-  for (; i + W <= n; i += W) {
-    at::vec::fmadd(Vec<T>::loadu(g + i), va, at::vec::fmadd(Vec<T>::loadu(x + i), vb, vc)).store(out + i);
-  }
-  if (i < n) {
-    const int64_t r = n - i;
-    at::vec::fmadd(Vec<T>::loadu(g + i, r), va, at::vec::fmadd(Vec<T>::loadu(x + i, r), vb, vc)).store(out + i, r);
-  }
-}
+double pm_sum(const float* x, int64_t n);
+double pm_sum(const double* x, int64_t n);
+double pm_sqdev(const float* x, int64_t n, float m);
+double pm_sqdev(const double* x, int64_t n, double m);
+void pm_dot2(const float* g, const float* x, int64_t n, float m, double* sg, double* sgx);
+void pm_dot2(const double* g, const double* x, int64_t n, double m, double* sg, double* sgx);
+void pm_affine(const float* x, float* y, int64_t n, float a, float b);
+void pm_affine(const double* x, double* y, int64_t n, double a, double b);
+void pm_affine2(const float* g, const float* x, float* out, int64_t n, float A, float B, float c);
+void pm_affine2(const double* g, const double* x, double* out, int64_t n, double A, double B, double c);
 
 // ---- channels_last (S rows of C channels; this group is channels [c0, c0 + cb) ) ----------
 // The pointers already point at channel c0 of row 0; rows are C elements apart.
