@@ -1,6 +1,6 @@
 // CPU kernels of calc_mean_std and adain, forward and backward. Each parallel task owns whole
 // planes: it computes their statistics and, while the plane is still in cache, applies the
-// per-plane affine map (adain: y = a x + b; backward: dx = A g + B x + c). The content
+// per-plane affine map (adain: y = (x - mean) a + b; backward: dx = A g + B (x - mean) + c). The content
 // statistics are recomputed in the backward rather than saved (two passes over a cached plane).
 #include <ATen/Dispatch.h>
 #include <ATen/core/Tensor.h>
@@ -83,12 +83,11 @@ at::Tensor calc_mean_std_backward_cpu(const at::Tensor& grad_mean, const at::Ten
       scalar_t a[kChannelBlock], b[kChannelBlock];
       for (int64_t k = 0; k < cb; ++k) {
         const int64_t q = n * p.C + c0 + k;
-        const double ak = double(gsb[q]) / (double(sdb[q]) * denom);
-        a[k] = static_cast<scalar_t>(ak);
-        b[k] = static_cast<scalar_t>(double(gmb[q]) / S - ak * double(mub[q]));
+        a[k] = static_cast<scalar_t>(double(gsb[q]) / (double(sdb[q]) * denom));
+        b[k] = static_cast<scalar_t>(double(gmb[q]) / S);
       }
       const int64_t off = v.offset(n, c0);
-      cpu::group_affine(v, xb + off, db + off, cb, a, b);
+      cpu::group_affine(v, xb + off, db + off, cb, mub + n * p.C + c0, a, b);
     });
   });
   return dx;
@@ -114,17 +113,19 @@ at::Tensor adain_cpu(const at::Tensor& content, const at::Tensor& style_mean, co
     scalar_t* yb = out.mutable_data_ptr<scalar_t>();
     cpu::for_each_plane_group(p.N, p.C, p.S, p.channels_last, [&](int64_t n, int64_t c0, int64_t cb) {
       double m[kChannelBlock], m2[kChannelBlock];
-      scalar_t a[kChannelBlock], b[kChannelBlock];
+      scalar_t mt[kChannelBlock], a[kChannelBlock], b[kChannelBlock];
       const int64_t off = v.offset(n, c0);
       cpu::group_stats(v, xb + off, cb, m, m2);
       for (int64_t k = 0; k < cb; ++k) {
         const int64_t c = c0 + k;
         const double rstd = 1.0 / std::sqrt(m2[k] / denom + eps);
         const double ak = double(ssb[bs == 1 ? c : n * p.C + c]) * rstd;
+        // Centre on the mean rounded to scalar_t; fold the rounding into the shift.
+        mt[k] = static_cast<scalar_t>(m[k]);
         a[k] = static_cast<scalar_t>(ak);
-        b[k] = static_cast<scalar_t>(double(smb[bm == 1 ? c : n * p.C + c]) - ak * m[k]);
+        b[k] = static_cast<scalar_t>(double(smb[bm == 1 ? c : n * p.C + c]) + ak * (double(mt[k]) - m[k]));
       }
-      cpu::group_affine(v, xb + off, yb + off, cb, a, b);
+      cpu::group_affine(v, xb + off, yb + off, cb, mt, a, b);
     });
   });
   return out;
@@ -160,7 +161,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> adain_backward_cpu(const at::Tens
       double* dsb = dstd.mutable_data_ptr<double>();
       cpu::for_each_plane_group(p.N, p.C, p.S, p.channels_last, [&](int64_t n, int64_t c0, int64_t cb) {
         double m[kChannelBlock], m2[kChannelBlock], sg[kChannelBlock], sgx[kChannelBlock];
-        scalar_t A[kChannelBlock], B[kChannelBlock], c[kChannelBlock];
+        scalar_t mt[kChannelBlock], A[kChannelBlock], B[kChannelBlock], c[kChannelBlock];
         const int64_t off = v.offset(n, c0);
         cpu::group_stats(v, xb + off, cb, m, m2);
         cpu::group_dot2(v, gb + off, xb + off, cb, m, sg, sgx);
@@ -169,13 +170,14 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> adain_backward_cpu(const at::Tens
           const double r = 1.0 / std::sqrt(m2[k] / denom + eps);
           const double s = double(ssb[bs == 1 ? c0 + k : q]);
           const double Ak = s * r, Bk = -s * r * r * r * sgx[k] / denom;
+          mt[k] = static_cast<scalar_t>(m[k]);
           A[k] = static_cast<scalar_t>(Ak);
           B[k] = static_cast<scalar_t>(Bk);
-          c[k] = static_cast<scalar_t>(-Ak * sg[k] / S - Bk * m[k]);
+          c[k] = static_cast<scalar_t>(-Ak * sg[k] / S + Bk * (double(mt[k]) - m[k]));
           dmb[q] = sg[k];
           dsb[q] = r * sgx[k];
         }
-        cpu::group_affine2(v, gb + off, xb + off, db + off, cb, A, B, c);
+        cpu::group_affine2(v, gb + off, xb + off, db + off, cb, mt, A, B, c);
       });
     });
   } else {

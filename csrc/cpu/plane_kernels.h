@@ -51,7 +51,8 @@ void for_each_plane_group(int64_t N, int64_t C, int64_t S, bool cl, const Fn& fn
 }
 
 // ---- plane-major (one contiguous plane of n elements), in cpu/plane_simd.cpp -------------
-// sum(x); sum((x - m)^2); sum(g) and sum(g (x - m)); y = a x + b; out = A g + B x + c.
+// sum(x); sum((x - m)^2); sum(g) and sum(g (x - m)); y = (x - m) a + b; out = A g + B (x - m) + c.
+// (Centred affine maps: a constant plane gives exactly b, with no cancellation of a*mean.)
 
 double pm_sum(const float* x, int64_t n);
 double pm_sum(const double* x, int64_t n);
@@ -59,10 +60,10 @@ double pm_sqdev(const float* x, int64_t n, float m);
 double pm_sqdev(const double* x, int64_t n, double m);
 void pm_dot2(const float* g, const float* x, int64_t n, float m, double* sg, double* sgx);
 void pm_dot2(const double* g, const double* x, int64_t n, double m, double* sg, double* sgx);
-void pm_affine(const float* x, float* y, int64_t n, float a, float b);
-void pm_affine(const double* x, double* y, int64_t n, double a, double b);
-void pm_affine2(const float* g, const float* x, float* out, int64_t n, float A, float B, float c);
-void pm_affine2(const double* g, const double* x, double* out, int64_t n, double A, double B, double c);
+void pm_affine(const float* x, float* y, int64_t n, float m, float a, float b);
+void pm_affine(const double* x, double* y, int64_t n, double m, double a, double b);
+void pm_affine2(const float* g, const float* x, float* out, int64_t n, float m, float A, float B, float c);
+void pm_affine2(const double* g, const double* x, double* out, int64_t n, double m, double A, double B, double c);
 
 // ---- channels_last (S rows of C channels; this group is channels [c0, c0 + cb) ) ----------
 // The pointers already point at channel c0 of row 0; rows are C elements apart.
@@ -102,22 +103,22 @@ void cl_dot2(const T* g, const T* x, int64_t S, int64_t C, int64_t cb, const dou
 }
 
 template <typename T>
-void cl_affine(const T* x, T* y, int64_t S, int64_t C, int64_t cb, const T* a, const T* b) {
+void cl_affine(const T* x, T* y, int64_t S, int64_t C, int64_t cb, const T* m, const T* a, const T* b) {
   for (int64_t s = 0; s < S; ++s) {
     const T* xr = x + s * C;
     T* yr = y + s * C;
-    for (int64_t k = 0; k < cb; ++k) yr[k] = a[k] * xr[k] + b[k];
+    for (int64_t k = 0; k < cb; ++k) yr[k] = (xr[k] - m[k]) * a[k] + b[k];
   }
 }
 
 template <typename T>
-void cl_affine2(const T* g, const T* x, T* out, int64_t S, int64_t C, int64_t cb, const T* A, const T* B,
-                const T* c) {
+void cl_affine2(const T* g, const T* x, T* out, int64_t S, int64_t C, int64_t cb, const T* m, const T* A,
+                const T* B, const T* c) {
   for (int64_t s = 0; s < S; ++s) {
     const T* gr = g + s * C;
     const T* xr = x + s * C;
     T* orow = out + s * C;
-    for (int64_t k = 0; k < cb; ++k) orow[k] = A[k] * gr[k] + B[k] * xr[k] + c[k];
+    for (int64_t k = 0; k < cb; ++k) orow[k] = A[k] * gr[k] + (B[k] * (xr[k] - m[k]) + c[k]);
   }
 }
 
@@ -149,22 +150,24 @@ void group_dot2(const PlaneView& v, const T* g, const T* x, int64_t cb, const do
   }
 }
 
+// y = (x - m) a + b per plane
 template <typename T>
-void group_affine(const PlaneView& v, const T* x, T* y, int64_t cb, const T* a, const T* b) {
+void group_affine(const PlaneView& v, const T* x, T* y, int64_t cb, const T* m, const T* a, const T* b) {
   if (!v.cl) {
-    pm_affine(x, y, v.S, a[0], b[0]);
+    pm_affine(x, y, v.S, m[0], a[0], b[0]);
   } else {
-    cl_affine(x, y, v.S, v.C, cb, a, b);
+    cl_affine(x, y, v.S, v.C, cb, m, a, b);
   }
 }
 
+// out = A g + B (x - m) + c per plane
 template <typename T>
-void group_affine2(const PlaneView& v, const T* g, const T* x, T* out, int64_t cb, const T* A, const T* B,
-                   const T* c) {
+void group_affine2(const PlaneView& v, const T* g, const T* x, T* out, int64_t cb, const T* m, const T* A,
+                   const T* B, const T* c) {
   if (!v.cl) {
-    pm_affine2(g, x, out, v.S, A[0], B[0], c[0]);
+    pm_affine2(g, x, out, v.S, m[0], A[0], B[0], c[0]);
   } else {
-    cl_affine2(g, x, out, v.S, v.C, cb, A, B, c);
+    cl_affine2(g, x, out, v.S, v.C, cb, m, A, B, c);
   }
 }
 

@@ -114,19 +114,19 @@ inline double hsum(VT v) {
     *sg = tg;                                                                                           \
     *sgx = tgx;                                                                                         \
   }                                                                                                     \
-  SPOKENSTYLE_CLONES void pm_affine(const T* x, T* y, int64_t n, T a, T b) {                            \
+  SPOKENSTYLE_CLONES void pm_affine(const T* x, T* y, int64_t n, T m, T a, T b) {                       \
     using VT = V<T>::type;                                                                              \
     constexpr int64_t W = V<T>::W;                                                                      \
     int64_t i = 0;                                                                                      \
-    for (; i + W <= n; i += W) store(y + i, load<VT>(x + i) * a + b);                                   \
-    for (; i < n; ++i) y[i] = x[i] * a + b;                                                             \
+    for (; i + W <= n; i += W) store(y + i, (load<VT>(x + i) - m) * a + b);                             \
+    for (; i < n; ++i) y[i] = (x[i] - m) * a + b;                                                       \
   }                                                                                                     \
-  SPOKENSTYLE_CLONES void pm_affine2(const T* g, const T* x, T* out, int64_t n, T A, T B, T c) {        \
+  SPOKENSTYLE_CLONES void pm_affine2(const T* g, const T* x, T* out, int64_t n, T m, T A, T B, T c) {   \
     using VT = V<T>::type;                                                                              \
     constexpr int64_t W = V<T>::W;                                                                      \
     int64_t i = 0;                                                                                      \
-    for (; i + W <= n; i += W) store(out + i, load<VT>(g + i) * A + (load<VT>(x + i) * B + c));         \
-    for (; i < n; ++i) out[i] = g[i] * A + (x[i] * B + c);                                              \
+    for (; i + W <= n; i += W) store(out + i, load<VT>(g + i) * A + ((load<VT>(x + i) - m) * B + c));   \
+    for (; i < n; ++i) out[i] = g[i] * A + ((x[i] - m) * B + c);                                        \
   }
 
 SPOKENSTYLE_PLANE_LOOPS(float)

@@ -118,7 +118,7 @@ def _as_stat(name: str, s, content: torch.Tensor) -> torch.Tensor:
     return s
 
 
-def _resolve_adain(content, style_mean, style_std, eps, reference=False):
+def _resolve_adain(content, style_mean, style_std, eps, reference=False, dtype=None):
     check_planes("content", content)
     if style_std is None or isinstance(style_std, numbers.Real):
         # adain(content, style[, eps]): the statistics of the style features.
@@ -131,7 +131,8 @@ def _resolve_adain(content, style_mean, style_std, eps, reference=False):
         check_channels("style", style, "content", content)
         check_batch("style", style, "content", content)
         stats = calc_mean_std_reference if reference else calc_mean_std
-        style_mean, style_std = stats(style, eps)
+        # In the kernel's compute dtype, so float16 style statistics are not rounded in between.
+        style_mean, style_std = stats(style if dtype is None else style.to(dtype), eps)
     else:
         eps = _check_eps(eps)
     style_mean = _as_stat("style_mean", style_mean, content)
@@ -156,12 +157,13 @@ def adain(content: torch.Tensor, style_mean: torch.Tensor, style_std: torch.Tens
 
     Gradients flow to content and to the style statistics (and so to style).
     """
-    content, style_mean, style_std, eps = _resolve_adain(content, style_mean, style_std, eps)
-    if not use_kernel(content):
+    check_planes("content", content)
+    dtype = compute_dtype(content) if use_kernel(content) else None
+    content, style_mean, style_std, eps = _resolve_adain(content, style_mean, style_std, eps, dtype=dtype)
+    if dtype is None:
         return adain_reference(content, style_mean, style_std, eps)
     if content.numel() == 0 and content.shape[0] * content.shape[1] > 0:
         raise ValueError(f"content has empty planes (shape {tuple(content.shape)}); statistics are undefined")
-    dtype = compute_dtype(content)
     out = torch.ops.spokenstyle.adain(content.to(dtype), style_mean.to(dtype), style_std.to(dtype), eps)
     return out.to(content.dtype)
 
