@@ -16,6 +16,32 @@ TORCH_LIBRARY(spokenstyle, m) {
   // order 2 the derivative of that with respect to x (for double backward).
   m.def("bias_act_backward(Tensor grad, Tensor x, Tensor? b, int dim, str act, float alpha, float gain, "
         "float? clamp, int order) -> Tensor");
+
+  // Per-plane statistics of x (N, C, H, W) or (N, C, L): mean and std = sqrt(var + eps), each
+  // shaped (N, C, 1, 1) / (N, C, 1); a one-element plane has variance 0.
+  m.def("calc_mean_std(Tensor x, float eps, bool unbiased) -> (Tensor mean, Tensor std)");
+  // d x = grad_mean / S + grad_std * (x - mean) / (std * (S - unbiased)).
+  m.def("calc_mean_std_backward(Tensor grad_mean, Tensor grad_std, Tensor x, Tensor mean, Tensor std, "
+        "bool unbiased) -> Tensor");
+  // (content - mean_c) / std_c * style_std + style_mean, content statistics unbiased with eps
+  // inside the root; style statistics of batch N or 1 (broadcast).
+  m.def("adain(Tensor content, Tensor style_mean, Tensor style_std, float eps) -> Tensor");
+  // Gradients of adain with respect to content, style_mean and style_std (shaped like them).
+  m.def("adain_backward(Tensor grad, Tensor content, Tensor style_mean, Tensor style_std, float eps) "
+        "-> (Tensor grad_content, Tensor grad_style_mean, Tensor grad_style_std)");
+
+  // G = F F^T per sample, F = x as (N, C, H*W), divided by C*H*W when normalize.
+  m.def("gram(Tensor x, bool normalize) -> Tensor");
+  // d x = (grad + grad^T) F / norm: one GEMM.
+  m.def("gram_backward(Tensor grad, Tensor x, bool normalize) -> Tensor");
+  // mean((gram(x) - target_gram)^2) (target of batch N or 1) and the residual gram(x) - target,
+  // kept for the backward (d x = gram_backward(2 residual grad / numel, x)).
+  m.def("style_loss(Tensor x, Tensor target_gram, bool normalize) -> (Tensor loss, Tensor residual)");
+
+  // StyleGAN2 minibatch standard deviation: x (N, C, H, W) -> (N, C + num_channels, H, W), group
+  // = min(group_size, N) must divide N.
+  m.def("minibatch_stddev(Tensor x, int group_size, int num_channels, float eps) -> Tensor");
+  m.def("minibatch_stddev_backward(Tensor grad, Tensor x, int group_size, int num_channels, float eps) -> Tensor");
 }
 
 #ifdef WITH_CUDA

@@ -2,15 +2,28 @@
 pure-PyTorch reference (``*_reference``) that is the test oracle and the fallback."""
 
 from ._extension import AVAILABLE, LOAD_ERROR, ExtensionWarning, has_kernel, info
+from .adain import adain, adain_reference, calc_mean_std, calc_mean_std_reference
 from .bias_act import ACTIVATIONS, bias_act, bias_act_reference
+from .gram import gram, gram_reference, style_loss, style_loss_reference
+from .minibatch_stddev import minibatch_stddev, minibatch_stddev_reference
 
 __all__ = [
     "ACTIVATIONS",
     "AVAILABLE",
     "ExtensionWarning",
     "LOAD_ERROR",
+    "adain",
+    "adain_reference",
     "bias_act",
     "bias_act_reference",
+    "calc_mean_std",
+    "calc_mean_std_reference",
+    "gram",
+    "gram_reference",
     "has_kernel",
     "info",
+    "minibatch_stddev",
+    "minibatch_stddev_reference",
+    "style_loss",
+    "style_loss_reference",
 ]

@@ -30,3 +30,25 @@ def check_ndim(name: str, t: torch.Tensor, allowed: tuple[int, ...], what: str =
     if t.dim() not in allowed:
         dims = " or ".join(f"{d}-D" for d in allowed)
         raise ValueError(f"{name} must be {dims}{' ' + what if what else ''}, got shape {tuple(t.shape)}")
+
+
+def check_planes(name: str, t) -> None:
+    """A batch of feature planes: a floating-point (N, C, H, W) or (N, C, L) tensor."""
+    check_floating(name, t)
+    check_ndim(name, t, (4, 3), "(N, C, H, W) or (N, C, L)")
+
+
+def check_channels(name: str, t: torch.Tensor, other_name: str, other: torch.Tensor) -> None:
+    if t.shape[1] != other.shape[1]:
+        raise ValueError(
+            f"{name} has {t.shape[1]} channels but {other_name} has {other.shape[1]}; they must match"
+        )
+
+
+def check_batch(name: str, t: torch.Tensor, other_name: str, other: torch.Tensor) -> None:
+    """t's batch must equal other's or be 1 (broadcast)."""
+    if t.shape[0] not in (1, other.shape[0]):
+        raise ValueError(
+            f"{name} has batch {t.shape[0]} but {other_name} has batch {other.shape[0]}; "
+            f"use the same batch size or a batch of 1 (broadcast)"
+        )
