@@ -9,6 +9,8 @@ import torch
 import spokenstyle.ops as ops
 from spokenstyle.ops import ACTIVATIONS, bias_act, bias_act_reference
 
+from _oputils import tol as _tol
+
 pytestmark = pytest.mark.skipif(not ops.AVAILABLE, reason="spokenstyle._C was not built")
 
 ACTS = list(ACTIVATIONS)
@@ -19,15 +21,6 @@ def _inputs(shape, dim, dtype=torch.float64, device="cpu", requires_grad=False):
     x = torch.randn(shape, dtype=dtype, device=device)
     b = torch.randn(shape[dim], dtype=dtype, device=device)
     return x.requires_grad_(requires_grad), b.requires_grad_(requires_grad)
-
-
-def _tol(dtype):
-    return {
-        torch.float64: dict(atol=1e-12, rtol=1e-10),
-        torch.float32: dict(atol=1e-5, rtol=1e-5),
-        torch.float16: dict(atol=2e-3, rtol=2e-3),
-        torch.bfloat16: dict(atol=2e-2, rtol=2e-2),
-    }[dtype]
 
 
 def test_operator_is_registered_on_import():

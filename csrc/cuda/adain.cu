@@ -25,9 +25,7 @@ namespace {
 
 using cuda::kThreads;
 
-void check_cuda(const char* op, const at::Tensor& x) {
-  TORCH_CHECK(x.is_cuda(), op, ": expected CUDA tensors for this kernel, got ", x.device());
-}
+using cuda::check_cuda;
 
 at::ScalarType acc_dtype(const at::Tensor& x) {
   return x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;

@@ -15,6 +15,7 @@
 
 #include "activations.h"
 #include "bias_act.h"
+#include "cuda/launch.cuh"
 
 namespace spokenstyle {
 namespace {
@@ -22,11 +23,6 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int kUnroll = 4;
 
-int sm_count(int device) {
-  int count = 0;
-  C10_CUDA_CHECK(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device));
-  return count;
-}
 
 // The activation is a run-time switch (uniform across the grid, so it costs no divergence) rather
 // than a template parameter: 9x fewer kernels keeps the fat binary and the compile small.
@@ -98,7 +94,7 @@ at::Tensor run(const char* op, const at::Tensor& x, const std::optional<at::Tens
   const int64_t n = p.x.numel();
   if (n == 0) return out;
   const int64_t per_block = static_cast<int64_t>(kThreads) * kUnroll;
-  const int sms = sm_count(x.get_device());
+  const int sms = cuda::sm_count();
   const int64_t blocks = std::min<int64_t>((n + per_block - 1) / per_block, static_cast<int64_t>(sms) * 32);
   const bool use32 = n <= std::numeric_limits<int32_t>::max() - per_block * blocks;
   cudaStream_t stream = c10::cuda::getCurrentCUDAStream();

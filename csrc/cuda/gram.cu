@@ -18,6 +18,7 @@
 #include <limits>
 #include <tuple>
 
+#include "cuda/launch.cuh"
 #include "gram.h"
 
 namespace spokenstyle {
@@ -25,15 +26,8 @@ namespace {
 
 constexpr int kThreads = 256;
 
-int sm_count() {
-  int sms = 0;
-  C10_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, c10::cuda::current_device()));
-  return sms > 0 ? sms : 1;
-}
-
-void check_cuda(const char* op, const at::Tensor& x) {
-  TORCH_CHECK(x.is_cuda(), op, ": expected CUDA tensors for this kernel, got ", x.device());
-}
+using cuda::check_cuda;
+using cuda::sm_count;
 
 template <typename scalar_t, typename acc_t>
 __global__ void __launch_bounds__(kThreads)

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "cuda/launch.cuh"
 #include "minibatch_stddev.h"
 
 namespace spokenstyle {
@@ -27,15 +28,8 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int64_t kChunk = 8192;  // positions of a column per block
 
-int sm_count() {
-  int sms = 0;
-  C10_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, c10::cuda::current_device()));
-  return sms > 0 ? sms : 1;
-}
-
-void check_cuda(const char* op, const at::Tensor& x) {
-  TORCH_CHECK(x.is_cuda(), op, ": expected CUDA tensors for this kernel, got ", x.device());
-}
+using cuda::check_cuda;
+using cuda::sm_count;
 
 template <typename scalar_t, typename acc_t, typename index_t>
 __global__ void __launch_bounds__(kThreads)

@@ -21,6 +21,8 @@
 
 #include "planes.h"
 
+#include "cuda/launch.cuh"
+
 namespace spokenstyle {
 namespace cuda {
 
@@ -31,13 +33,6 @@ constexpr int64_t kMaxChunk = 1 << 22;     // at most (Welford counts stay exact
 struct Split {
   int64_t splits, chunk;
 };
-
-// Streaming multiprocessors of the current device.
-inline int sm_count() {
-  int sms = 0;
-  C10_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, c10::cuda::current_device()));
-  return sms > 0 ? sms : 1;
-}
 
 inline Split choose_split(int64_t planes, int64_t S) {
   const int sms = sm_count();
