@@ -58,12 +58,44 @@ def oklab_to_linear(lab: torch.Tensor) -> torch.Tensor:
     return _mix(lms * lms * lms, _LINEAR_FROM_LMS)
 
 
+def _fit(lin: torch.Tensor, L: torch.Tensor) -> torch.Tensor:
+    """Per pixel, the largest t in [0, 1] such that grey + t (lin - grey) is in [0, 1]^3."""
+    grey = L * L * L
+    d = lin - grey
+    inf = torch.full_like(d, float("inf"))
+    t_hi = torch.where(lin > 1, (1.0 - grey) / d.clamp_min(1e-8), inf)
+    t_lo = torch.where(lin < 0, grey / (-d).clamp_min(1e-8), inf)
+    return torch.minimum(t_hi, t_lo).amin(dim=1, keepdim=True).clamp_(0.0, 1.0)
+
+
+def gamut_map(lab: torch.Tensor, iterations: int = 2) -> torch.Tensor:
+    """Oklab -> linear RGB in gamut, keeping lightness and hue.
+
+    An out-of-gamut colour loses just enough Oklab chroma to fit (a few fixed-point steps of
+    "scale (a, b) by the fraction that fits in linear light"), instead of having channels
+    clipped, which flattens detail and shifts hue and lightness. Residual overshoot (well
+    under 1/255 after two steps) is clipped.
+    """
+    lin = oklab_to_linear(lab)
+    if not bool(((lin < 0) | (lin > 1)).any()):
+        return lin
+    L = lab[:, :1].clamp(0.0, 1.0)
+    ab = lab[:, 1:]
+    for _ in range(iterations):
+        ab = ab * _fit(lin, L)
+        lin = oklab_to_linear(torch.cat([lab[:, :1], ab], dim=1))
+    return lin.clamp_(0.0, 1.0)
+
+
 def srgb_to_oklab(x: torch.Tensor) -> torch.Tensor:
     return linear_to_oklab(srgb_to_linear(x))
 
 
-def oklab_to_srgb(lab: torch.Tensor) -> torch.Tensor:
-    return linear_to_srgb(oklab_to_linear(lab)).clamp_(0.0, 1.0)
+def oklab_to_srgb(lab: torch.Tensor, *, map_gamut: bool = True) -> torch.Tensor:
+    """Oklab -> sRGB in [0, 1]; out-of-gamut colours are desaturated to fit (see gamut_map)
+    unless ``map_gamut=False``, which clips channels."""
+    lin = gamut_map(lab) if map_gamut else oklab_to_linear(lab)
+    return linear_to_srgb(lin).clamp_(0.0, 1.0)
 
 
 def luminance(x: torch.Tensor) -> torch.Tensor:

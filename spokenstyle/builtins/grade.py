@@ -5,7 +5,7 @@ no weights. Steps, in order (each skipped when its amount is 0):
 
 ====================  ==================================================================
 exposure              linear-light gain, +-1.5 stops at +-1, with a soft highlight shoulder
-brightness            a gamma curve on Oklab L (0 and 1 stay put)
+brightness            a quadratic curve on Oklab L (0 and 1 stay put, shadows keep detail)
 shadows               lifts (or deepens) the toe: L + k * L * (1 - L)^3, monotonic
 contrast              a smooth S-curve around mid-grey (blend towards smoothstep); no clipping
 fade                  lifted blacks, slightly lowered whites, a little less chroma
@@ -15,6 +15,7 @@ grain                 seeded Gaussian luminance noise, sized with the image
 warmth, tint          shift Oklab (a, b) in proportion to L: colour moves, lightness does not
 split toning          palette[0] into the shadows, palette[-1] into the highlights (chroma only)
 saturation, vibrance  scale chroma; vibrance favours muted colours; -1 saturation is grey
+gamut                 out-of-gamut colours lose chroma at constant lightness, not clipped
 strength              blend with the input; 0 returns the input tensor itself
 ====================  ==================================================================
 """
@@ -100,13 +101,17 @@ def grade(content: torch.Tensor, intent: StyleIntent, *, seed: int | None = None
         over = (L - knee).clamp_min(0.0)
         L = torch.where(L > knee, knee + (1 - knee) * torch.tanh(over / (1 - knee)), L)
     L = L.clamp(0.0, 1.0)
+    L0 = L
     if a["brightness"]:
-        L = L.pow(2.0 ** (-1.2 * a["brightness"]))
+        # L * (1 + k (1 - L)): black and white stay put, mid-tones move, and the slope at
+        # black stays 1 + k >= 0.45, so darkening never crushes the shadows into a flat black.
+        k = max(-0.55, min(0.8, 0.7 * a["brightness"]))
+        L = L * (1.0 + k * (1.0 - L))
     if a["shadows"]:
         inv = 1.0 - L
         L = L + a["shadows"] * L * inv * inv * inv
     if a["contrast"]:
-        c = a["contrast"]
+        c = 0.85 * a["contrast"]  # slope at black/white stays >= 0.15: smooth, never clipped
         L = L + c * (_smoothstep(L) - L)
     if a["fade"] > 0:
         lo, hi = 0.14 * a["fade"], 0.04 * a["fade"]
@@ -129,6 +134,10 @@ def grade(content: torch.Tensor, intent: StyleIntent, *, seed: int | None = None
         L = L + (0.07 * a["grain"]) * noise * (0.35 + 2.6 * L * (1.0 - L))
 
     # ---------------------------------------------------------------------- colour
+    # Where the tone steps darkened a pixel, shrink its chroma with its lightness, so dark
+    # colours stay in gamut (no channel clipped to 0, no flat patches) and keep their look.
+    ratio = (L / L0.clamp_min(1e-4)).clamp(0.0, 1.0)
+    ab = ab * ratio
     scale = 1.0
     if a["saturation"]:
         s = a["saturation"]

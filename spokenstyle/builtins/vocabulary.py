@@ -82,7 +82,7 @@ DEGREES: dict[str, float] = {
     "fairly|moderately|somewhat more|适当|适度": 0.8,
     "even|even more|更|更加|再|越来越|来点|来一点|给点|给一点": 1.0,
     "quite|pretty|rather|noticeably|挺|蛮|比较|较": 1.3,
-    "very|really|much|much more|a lot|a lot more|lots|lots of|so|strongly|heavily|seriously|deeply|"
+    "very|really|much|much more|a lot|a lot more|lots|lots of|so|strong|strongly|heavily|seriously|deeply|"
     "很|非常|相当|特别|十分|好|真|很多|多多|明显|大大": 1.6,
     "super|way|way more|extremely|insanely|hugely|massively|totally|ultra|incredibly|crazy|intensely|max|maximum|"
     "超|超级|极|极其|极度|巨|贼|非常非常|特别特别|爆|拉满|超级无敌": 2.0,
@@ -117,7 +117,7 @@ LOOKS: dict[str, tuple[str, dict[str, float], list[str] | None]] = {
     "moody": (
         "moody|brooding|melancholic|melancholy|somber|sombre|dramatic|drama|dark and moody|"
         "情绪|情绪感|氛围感|忧郁|伤感|阴郁|暗调|压抑|暗黑|戏剧",
-        {"brightness": -0.35, "contrast": 0.3, "saturation": -0.25, "warmth": -0.1, "vignette": 0.35, "shadows": -0.15},
+        {"brightness": -0.35, "contrast": 0.3, "saturation": -0.25, "warmth": -0.1, "vignette": 0.35},
         None,
     ),
     "vintage": (
