@@ -56,8 +56,8 @@ class Photo:
 def _check_pixels(width: int, height: int, max_pixels: int | None, source: str) -> None:
     if max_pixels is not None and width * height > max_pixels:
         raise UsageError(
-            f"{source} is {width}x{height} = {width * height / 1e6:.1f} megapixels, above the limit of "
-            f"{max_pixels / 1e6:.1f}; pass max_size= (CLI: --max-size) to shrink it, or raise max_pixels= "
+            f"{source} is {width}x{height} = {width * height:,} pixels, above the limit of "
+            f"{max_pixels:,}; pass max_size= (CLI: --max-size) to shrink it, or raise max_pixels= "
             "(CLI: --max-pixels)"
         )
 
@@ -114,7 +114,9 @@ def load(
     if isinstance(source, (str, os.PathLike)):
         im = open_image(source, max_pixels=None)
         if max_size is not None and im.format == "JPEG":
-            im.draft("RGB", (int(max_size), int(max_size)))  # decode at a reduced scale, cheaply
+            scale = int(max_size) / max(im.size)
+            if scale < 1:  # decode at a reduced scale (1/2, 1/4, 1/8), cheaply
+                im.draft("RGB", (max(1, int(im.width * scale)), max(1, int(im.height * scale))))
         try:
             return [_from_pil(im, str(source), max_pixels, max_size)]
         except (OSError, SyntaxError, ValueError) as exc:

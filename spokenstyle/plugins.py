@@ -161,6 +161,7 @@ class PluginManager:
             self._add(builtin_module, PluginInfo(BUILTIN_PLUGIN, "spokenstyle", __version__, builtin_module.__name__, builtin=True))
         if entry_points:
             self._load_entry_points()
+        self._build()  # call the registration hooks now, so failures surface here
 
     # --------------------------------------------------------------------------- loading
     def _fail(self, info: PluginInfo, what: str, exc: BaseException) -> None:
