@@ -77,14 +77,20 @@ def gamut_map(lab: torch.Tensor, iterations: int = 2) -> torch.Tensor:
     under 1/255 after two steps) is clipped.
     """
     lin = oklab_to_linear(lab)
-    if not bool(((lin < 0) | (lin > 1)).any()):
+    # out of gamut by more than float round-off (1e-4 in linear light is < 1/20 of an 8-bit step)
+    bad = ((lin < -1e-4) | (lin > 1.0001)).any(dim=1)  # (N, H, W)
+    if not bool(bad.any()):
         return lin
-    L = lab[:, :1].clamp(0.0, 1.0)
-    ab = lab[:, 1:]
+    # Work on the out-of-gamut pixels only: usually a small part of the photo.
+    sub_lab = lab.transpose(0, 1)[:, bad].T.reshape(1, -1, 3, 1).permute(0, 2, 1, 3)  # (1, 3, K, 1)
+    sub_lin = lin.transpose(0, 1)[:, bad].T.reshape(1, -1, 3, 1).permute(0, 2, 1, 3)
+    L = sub_lab[:, :1].clamp(0.0, 1.0)
+    ab = sub_lab[:, 1:]
     for _ in range(iterations):
-        ab = ab * _fit(lin, L)
-        lin = oklab_to_linear(torch.cat([lab[:, :1], ab], dim=1))
-    return lin.clamp_(0.0, 1.0)
+        ab = ab * _fit(sub_lin, L)
+        sub_lin = oklab_to_linear(torch.cat([sub_lab[:, :1], ab], dim=1).contiguous())
+    lin.transpose(0, 1)[:, bad] = sub_lin.clamp(0.0, 1.0)[0, :, :, 0]
+    return lin
 
 
 def srgb_to_oklab(x: torch.Tensor) -> torch.Tensor:

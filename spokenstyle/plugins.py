@@ -185,13 +185,12 @@ class PluginManager:
             obj = obj()
         try:
             self._pm.register(obj, name=info.name)
-            unknown = [
-                attr
-                for attr in dir(obj)
-                if not attr.startswith("_")
-                and self._pm.parse_hookimpl_opts(obj, attr) is not None
-                and attr not in {name for name, _ in _hook_names()}
-            ]
+            known = {name for name, _ in _hook_names()}
+            unknown = []
+            for attr in dir(obj):
+                opts = None if attr.startswith("_") else self._pm.parse_hookimpl_opts(obj, attr)
+                if opts is not None and (opts.get("specname") or attr) not in known:
+                    unknown.append(opts.get("specname") or attr)
             if unknown:
                 self._pm.unregister(name=info.name)
                 hint = difflib.get_close_matches(unknown[0], [n for n, _ in _hook_names()], n=1)

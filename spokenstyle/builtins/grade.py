@@ -174,4 +174,5 @@ def _split_tone(palette: list[str], L: torch.Tensor, device, dtype) -> torch.Ten
 
     shadows, highlights = chroma_of(palette[0]), chroma_of(palette[-1])
     inv = 1.0 - L
-    return shadows * (inv * inv) + highlights * (L * L)
+    # (1 - L)^2 for the shadows, faded out towards pure black, which cannot carry colour
+    return shadows * (inv * inv * (L / (L + 0.05))) + highlights * (L * L)
