@@ -173,3 +173,26 @@ def test_vocabulary_is_unambiguous_and_non_trivial():
     assert len(LEXICON) > 500
     kinds = {lex.kind for lex in LEXICON.values()}
     assert {"attr", "noun", "look", "medium", "flag", "degree", "dir", "neg", "limit", "too"} <= kinds
+
+
+def test_a_look_named_twice_counts_once():
+    once = enc.encode("cinematic")
+    twice = enc.encode("cinematic, teal and orange")
+    assert twice.attributes == once.attributes
+    assert any("counted once" in n for n in twice.notes)
+    stronger = enc.encode("日系, 超级小清新")
+    assert stronger["brightness"] == pytest.approx(2 * enc.encode("日系")["brightness"])
+
+
+def test_leading_and_trailing_degree_agree_in_chinese():
+    intent = enc.encode("稍微亮一点")
+    assert intent["brightness"] == pytest.approx(0.5 * vocabulary.PLAIN)
+    assert intent.understood == ["稍微亮一点"]
+    assert not any("nothing to modify" in n for n in intent.notes)
+
+
+def test_colloquial_phrases():
+    pop = enc.encode("make it pop!")
+    assert pop["contrast"] > 0 and pop["saturation"] > 0 and not pop.ignored
+    assert enc.encode("like a watercolor painting").medium == "watercolor"
+    assert enc.encode("pop art").medium == "comic"

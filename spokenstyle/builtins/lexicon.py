@@ -343,6 +343,11 @@ class LexiconEncoder:
                     last.surface = _glue(last.surface, tok.surface, tok.cjk)
                     understood[-1] = last.surface
                     continue
+                if lex.post and tok.cjk and last is not None and state.empty and last.degree is not None:
+                    # 稍微亮一点: the trailing 一点 agrees with the leading 稍微; not applied twice
+                    last.surface += tok.surface
+                    understood[-1] = last.surface
+                    continue
                 state.degree = (state.degree or 1.0) * lex.factor
                 state.words.append(tok.surface)
                 continue
@@ -419,6 +424,20 @@ class LexiconEncoder:
         # ------------------------------------------------------------------- resolve
         totals: dict[str, float] = {}
         palette = None
+        strongest: dict[str, _Effect] = {}  # a look or medium named twice counts once, at its strongest
+        for effect in effects:
+            if effect.label:
+                kept = strongest.get(effect.label)
+                if kept is not None:
+                    size = max(abs(v) for v in effect.amounts.values())
+                    if size <= max(abs(v) for v in kept.amounts.values()):
+                        effect.amounts = {k: 0.0 for k in effect.amounts}
+                    else:
+                        kept.amounts = {k: 0.0 for k in kept.amounts}
+                        strongest[effect.label] = effect
+                    notes.append(f"'{effect.surface}' repeats {effect.label}: counted once")
+                else:
+                    strongest[effect.label] = effect
         for effect in effects:
             for k, v in effect.amounts.items():
                 totals[k] = totals.get(k, 0.0) + v
@@ -438,7 +457,11 @@ class LexiconEncoder:
                 explained.add(why)
                 what = "limited to a little" if cap else "removed"
                 way = "up" if direction > 0 else "down"
-                notes.append(f"'{why}': {attr} {what} (nothing else moves it {way}, so no change)")
+                value = totals.get(attr, 0.0)
+                if value * direction > 0:
+                    notes.append(f"'{why}': {attr} {what}; {value:+.2f} is within the limit")
+                else:
+                    notes.append(f"'{why}': {attr} {what} (nothing else moves it {way}, so no change)")
         if medium in blocked_media:
             notes.append(f"medium {medium.replace('_', ' ')} removed by a negation")
             medium = None

@@ -25,7 +25,7 @@ ADJECTIVES: dict[str, dict[str, float]] = {
     "冷|冷色|冷色调|冷调|清冷|偏冷|冷淡|冰冷|蓝|蓝调|偏蓝": {"warmth": -PLAIN},
     "pink|pinker|magenta|rosy|rose|粉|粉色|粉嫩|粉调|偏粉|玫瑰|洋红": {"tint": PLAIN},
     "green|greener|greenish|绿|绿色|偏绿|绿调": {"tint": -PLAIN},
-    "saturated|colorful|colourful|vivid|vibrant colors|vivid colors|rich colors|rich|punchy colors|poppy|"
+    "saturated|colorful|colourful|vivid|vibrant colors|vivid colors|rich colors|rich|punchy colors|"
     "鲜艳|鲜亮|浓郁|艳丽|色彩鲜艳|饱满|浓": {"saturation": PLAIN},
     "desaturated|muted|dull|duller|washed out|pastel|subdued|低饱和|淡雅|素雅|灰|灰调|高级灰|莫兰迪|淡": {"saturation": -PLAIN},
     "vibrant|更有活力|活力": {"vibrance": PLAIN},
@@ -160,6 +160,7 @@ LOOKS: dict[str, tuple[str, dict[str, float], list[str] | None]] = {
     "lush": ("lush|tropical|summer|夏天|夏日|盛夏", {"saturation": 0.35, "vibrance": 0.2, "warmth": 0.1, "contrast": 0.1}, None),
     "autumn": ("autumn|autumnal|fall colors|秋天|秋日|秋", {"warmth": 0.4, "saturation": 0.15, "tint": 0.05}, ["#3d2b1f", "#e0a24a"]),
     "matte": ("matte look|matte film|哑光感", {"fade": 0.45, "contrast": -0.2}, None),
+    "pop": ("pop|poppy|make it pop|more pop|punchy look|eye catching|吸睛|抢眼|出片", {"contrast": 0.3, "saturation": 0.25, "vibrance": 0.2}, None),
 }
 
 #: Artistic media: phrases, and the colour look that goes with the medium (applied by `grade`
@@ -168,7 +169,7 @@ MEDIA_WORDS: dict[str, tuple[str, dict[str, float], list[str] | None]] = {
     "oil_painting": ("oil painting|oil paint|oil|painterly|painting|油画|油画感|油彩", {"saturation": 0.2, "contrast": 0.1, "sharpness": -0.2}, None),
     "impressionist": ("impressionist|impressionism|van gogh|monet|starry night|印象派|梵高|莫奈", {"saturation": 0.3, "warmth": 0.1, "sharpness": -0.25}, None),
     "watercolor": (
-        "watercolor|watercolour|water color|water colour|aquarelle|水彩|水彩画",
+        "watercolor|watercolour|water color|water colour|watercolor painting|watercolour painting|aquarelle|水彩|水彩画",
         {"saturation": -0.1, "brightness": 0.15, "fade": 0.15, "sharpness": -0.35, "contrast": -0.1},
         None,
     ),
