@@ -186,6 +186,9 @@ class Engine:
                 instance = comp.create()
                 if not callable(getattr(instance, "stylize", None)):
                     raise UsageError(f"style backend '{comp.name}' (plugin '{comp.plugin}') has no stylize() method")
+                warmup = getattr(instance, "warmup", None)
+                if callable(warmup):  # optional: first-call set-up belongs to "setup", not "stylize"
+                    warmup(self.device)
                 self._backends[comp.name] = instance
             return self._backends[comp.name]
 
