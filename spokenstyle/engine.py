@@ -229,7 +229,8 @@ class Engine:
         medium_rendered = None
         candidates = []
         want_style = style
-        for comp in self.plugins.components("style_backend"):
+        # Only a medium or a style image needs a look at the backends (which imports them).
+        for comp in self.plugins.components("style_backend") if (intent.medium or want_style) else ():
             factory = comp.load()
             media = tuple(getattr(factory, "media", ()) or ())
             uses_style = bool(getattr(factory, "uses_style_image", False))

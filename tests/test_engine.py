@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 import spokenstyle
-from _helpers import PHOTOS, lum, photo, warm_index
+from _helpers import PHOTOS, REPO, lum, photo, warm_index
 from spokenstyle import Engine, StyleIntent, UsageError
 from spokenstyle.color import chroma, srgb_to_oklab
 from spokenstyle.testing import isolated_plugins
@@ -27,7 +27,7 @@ def test_import_is_light():
         "'spokenstyle.builtins.lexicon', 'PIL.Image') if m in sys.modules]; "
         "print(heavy)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "[]"
 
 
@@ -176,6 +176,24 @@ def test_planner_prefers_a_backend_that_declares_the_medium():
         # same medium, same priority: the name decides; a backend that applies the look skips grade
         plan = engine.plan(engine.encode("watercolor"))
         assert plan.backends == ["looky"]
+
+
+def test_planning_a_look_does_not_import_lazy_backends(tmp_path, monkeypatch):
+    mod = "lazy_heavy_backend_mod"
+    (tmp_path / f"{mod}.py").write_text("class B:\n    media = ('oil_painting',)\n    def stylize(self, c, i, **k):\n        return c\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    class Plugin:
+        @spokenstyle.hookimpl
+        def register_style_backends(self, register):
+            register("heavy", f"{mod}:B")
+
+    with isolated_plugins(Plugin()):
+        engine = Engine()
+        assert engine.stylize(photo("chelsea"), "warmer").backends == ["grade"]
+        assert mod not in sys.modules
+        assert engine.stylize(photo("chelsea"), "oil painting").backends == ["heavy", "grade"]
+        assert mod in sys.modules
 
 
 def test_backend_returning_garbage_is_a_clear_error():
