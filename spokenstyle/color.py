@@ -40,22 +40,24 @@ def _mix(x: torch.Tensor, m: tuple) -> torch.Tensor:
 
 
 def srgb_to_linear(x: torch.Tensor) -> torch.Tensor:
-    return torch.where(x <= 0.04045, x / 12.92, ((x.clamp_min(0.04045) + 0.055) / 1.055).pow(2.4))
+    hi = x.clamp_min(0.04045).add_(0.055).mul_(1 / 1.055).pow_(2.4)  # in place: fewer passes
+    return torch.where(x <= 0.04045, x * (1 / 12.92), hi)
 
 
 def linear_to_srgb(x: torch.Tensor) -> torch.Tensor:
-    return torch.where(x <= 0.0031308, x * 12.92, 1.055 * x.clamp_min(0.0031308).pow(1 / 2.4) - 0.055)
+    hi = x.clamp_min(0.0031308).pow_(1 / 2.4).mul_(1.055).sub_(0.055)
+    return torch.where(x <= 0.0031308, x * 12.92, hi)
 
 
 def linear_to_oklab(x: torch.Tensor) -> torch.Tensor:
-    lms = _mix(x, _LMS_FROM_LINEAR)
-    lms = torch.sign(lms) * lms.abs().pow(1 / 3)
+    """Linear sRGB (in gamut, so LMS >= 0) -> Oklab."""
+    lms = _mix(x, _LMS_FROM_LINEAR).clamp_min_(0.0).pow_(1 / 3)
     return _mix(lms, _LAB_FROM_LMS)
 
 
 def oklab_to_linear(lab: torch.Tensor) -> torch.Tensor:
     lms = _mix(lab, _LMS_FROM_LAB)
-    return _mix(lms * lms * lms, _LINEAR_FROM_LMS)
+    return _mix(lms.pow_(3), _LINEAR_FROM_LMS)
 
 
 def _fit(lin: torch.Tensor, L: torch.Tensor) -> torch.Tensor:
