@@ -1,11 +1,61 @@
 """spokenstyle: describe a look in everyday words and get your photo back in that look.
 
+    >>> import spokenstyle
+    >>> spokenstyle.stylize("photo.jpg", "暖一点，对比度高一点").save("out.png")   # doctest: +SKIP
+
 Importing the package registers the compiled operators (``torch.ops.spokenstyle.*``) and stays
-light: no transformers and no plugin's heavy imports happen here.
+light: no transformers and no plugin's heavy imports happen here; the engine, Pillow I/O and
+the plugins are loaded on first use.
 """
 
 __version__ = "0.1.0"
 
 from . import ops  # noqa: E402  (registers torch.ops.spokenstyle)
+from .errors import SpokenstyleError, UsageError  # noqa: E402
+from .hookspecs import hookimpl  # noqa: E402
+from .intent import ATTRIBUTES, EMBEDDING_DIM, MEDIA, StyleIntent  # noqa: E402
 
-__all__ = ["__version__", "ops"]
+_LAZY = {
+    "Engine": ("spokenstyle.engine", "Engine"),
+    "Result": ("spokenstyle.engine", "Result"),
+    "Plan": ("spokenstyle.engine", "Plan"),
+    "stylize": ("spokenstyle.engine", "stylize"),
+    "PluginManager": ("spokenstyle.plugins", "PluginManager"),
+    "get_plugin_manager": ("spokenstyle.plugins", "get_plugin_manager"),
+    "register_plugin": ("spokenstyle.plugins", "register_plugin"),
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        module_name, attr = _LAZY[name]
+        value = getattr(importlib.import_module(module_name), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'spokenstyle' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = [
+    "ATTRIBUTES",
+    "EMBEDDING_DIM",
+    "Engine",
+    "MEDIA",
+    "Plan",
+    "PluginManager",
+    "Result",
+    "SpokenstyleError",
+    "StyleIntent",
+    "UsageError",
+    "__version__",
+    "get_plugin_manager",
+    "hookimpl",
+    "ops",
+    "register_plugin",
+    "stylize",
+]

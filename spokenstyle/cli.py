@@ -1,18 +1,110 @@
 """The ``spokenstyle`` command line.
 
-Subcommands register themselves in ``COMMANDS``; a user mistake (a SpokenstyleError) prints one
-line on stderr and exits with code 2, never a traceback.
+    spokenstyle stylize photo.jpg -p "暖一点，对比度高一点" -o out.png [--json]
+    spokenstyle stylize photos/ more.jpg -p "vintage film, no grain" -o graded/
+    spokenstyle explain "moody but not too dark" [--json]
+    spokenstyle plugins [--all] [--json]
+    spokenstyle doctor [--json]
+
+A user mistake (a SpokenstyleError, or a bad option) prints one line on stderr and exits with
+code 2, never a traceback, and leaves no partial output file.
+
+Plugins add subcommands with the ``register_commands(cli)`` hook; ``cli`` is a
+:class:`CommandRegistry`.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
+import warnings
+from pathlib import Path
+from typing import Any, Callable, Iterator
 
-from .errors import SpokenstyleError
+from .errors import SpokenstyleError, UsageError
+
+BUILTIN_COMMANDS = ("stylize", "explain", "plugins", "doctor")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (exit code 2); help output is unchanged."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+class CommandRegistry:
+    """What the ``register_commands(cli)`` hook receives: a small face over argparse.
+
+    Use :meth:`add_command`, then add arguments to the parser it returns::
+
+        @spokenstyle.hookimpl
+        def register_commands(cli):
+            p = cli.add_command("hello", run_hello, help="say hello")
+            p.add_argument("--name", default="world")
+
+        def run_hello(args):       # args: the argparse.Namespace
+            print("hello", args.name)
+            return 0               # the exit code (None means 0)
+
+    ``subparsers`` is the underlying argparse sub-parsers object for anything else.
+    Command names are unique; the built-in ones are reserved.
+    """
+
+    def __init__(self, subparsers: Any) -> None:
+        self.subparsers = subparsers
+        self._owners: dict[str, str] = {}
+        self._owner = "spokenstyle"
+
+    @contextlib.contextmanager
+    def owned_by(self, plugin: str) -> Iterator["CommandRegistry"]:
+        previous, self._owner = self._owner, plugin
+        try:
+            yield self
+        finally:
+            self._owner = previous
+
+    @property
+    def commands(self) -> dict[str, str]:
+        """command name -> the plugin that added it."""
+        return dict(self._owners)
+
+    def add_command(
+        self,
+        name: str,
+        func: Callable[[argparse.Namespace], int | None],
+        *,
+        help: str = "",
+        description: str | None = None,
+        aliases: tuple[str, ...] = (),
+    ) -> argparse.ArgumentParser:
+        from .plugins import PluginConflictError
+
+        for key in (name, *aliases):
+            if key in self._owners:
+                other = self._owners[key]
+                if other == "spokenstyle":
+                    raise PluginConflictError(
+                        f"plugin '{self._owner}' adds the command '{key}', which is built into spokenstyle; "
+                        "built-in names are reserved, so the plugin must rename it"
+                    )
+                raise PluginConflictError(
+                    f"command '{key}' is added by two plugins: '{other}' and '{self._owner}'; "
+                    "uninstall one, or choose with SPOKENSTYLE_LOAD_PLUGINS"
+                )
+        parser = self.subparsers.add_parser(
+            name, help=help, description=description or help, aliases=list(aliases)
+        )
+        parser.set_defaults(func=func, command=name)
+        for key in (name, *aliases):
+            self._owners[key] = self._owner
+        return parser
+
+
+# ----------------------------------------------------------------------------- commands
 def _cmd_doctor(args: argparse.Namespace) -> int:
     from .ops import info
 
@@ -39,32 +131,276 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _expand_inputs(raw: list[str]) -> tuple[list[Path], bool]:
+    """Files to process, and whether this is a batch (several inputs or a folder)."""
+    from . import io as sio
+
+    files: list[Path] = []
+    batch = len(raw) > 1
+    for item in raw:
+        p = Path(item)
+        if p.is_dir():
+            batch = True
+            found = sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in sio.INPUT_EXTENSIONS)
+            if not found:
+                raise UsageError(f"folder '{p}' has no images ({', '.join(sio.INPUT_EXTENSIONS)})")
+            files.extend(found)
+        elif not p.exists():
+            raise UsageError(f"input '{p}' does not exist; check the path")
+        else:
+            files.append(p)
+    return files, batch
+
+
+def _output_paths(inputs: list[Path], output: str | None, batch: bool) -> list[Path]:
+    from . import io as sio
+
+    def ext_for(src: Path) -> str:
+        ext = src.suffix.lower()
+        return ext if ext in sio.OUTPUT_FORMATS else ".png"
+
+    if not batch:
+        src = inputs[0]
+        if output is None:
+            return [Path(f"{src.stem}-stylized{ext_for(src)}")]
+        out = Path(output)
+        if out.is_dir():
+            return [out / f"{src.stem}{ext_for(src)}"]
+        sio.output_format(out)
+        return [out]
+    folder = Path(output or "spokenstyle-out")
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"-o '{folder}' is a file; several inputs need an output folder")
+    if not folder.exists() and folder.suffix.lower() in sio.OUTPUT_FORMATS:
+        raise UsageError(f"-o '{folder}' looks like a file name; several inputs need an output folder")
+    paths, used = [], set()
+    for src in inputs:
+        name = f"{src.stem}{ext_for(src)}"
+        k = 1
+        while name in used:
+            name = f"{src.stem}-{k}{ext_for(src)}"
+            k += 1
+        used.add(name)
+        paths.append(folder / name)
+    return paths
+
+
+def _cmd_stylize(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from . import io as sio
+    from .engine import Engine
+
+    if not 0.0 <= args.strength <= 1.0:
+        raise UsageError(f"--strength {args.strength:g} is out of range; use a number between 0 and 1")
+    inputs, batch = _expand_inputs(args.inputs)
+    outputs = _output_paths(inputs, args.output, batch)
+    for src in inputs:  # headers only: fail before writing anything
+        sio.open_image(src, max_pixels=None).close()
+    if args.style is not None:
+        sio.open_image(args.style, max_pixels=None).close()
+    if batch:
+        folder = outputs[0].parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create output folder '{folder}': {exc.strerror or exc}") from None
+    else:
+        parent = outputs[0].parent
+        if not parent.is_dir():
+            raise UsageError(f"cannot write '{outputs[0]}': folder '{parent}' does not exist; create it first")
+    if not os.access(outputs[0].parent, os.W_OK):
+        raise UsageError(f"cannot write to folder '{outputs[0].parent}': permission denied")
+
+    engine = Engine(text_encoder=args.text_encoder, device=args.device, max_pixels=args.max_pixels)
+    intent = engine.encode(args.prompt or "")
+    plan = engine.plan(intent, args.backend, style=args.style is not None)  # validates --backend
+    if not args.quiet and not args.json:
+        print("\n".join([intent.describe(), "backends: " + " -> ".join(plan.backends)] + ["  - " + n for n in plan.notes]))
+    # A progress bar for batches, on stderr, only on a terminal (tqdm's disable=None).
+    bar = tqdm(
+        total=len(inputs), unit="photo", file=sys.stderr, disable=True if (args.quiet or not batch) else None,
+        dynamic_ncols=True,
+    )
+    try:
+        for src, dst in zip(inputs, outputs):
+            result = engine.stylize(
+                str(src),
+                intent=intent,
+                style=args.style,
+                backend=args.backend,
+                strength=args.strength,
+                preserve_color=True if args.preserve_color else None,
+                max_size=args.max_size,
+                seed=args.seed,
+            )
+            result.save(dst, quality=args.quality)
+            seconds = result.timings["stylize"]
+            if args.json:
+                width, height = result.images[0].size
+                record = {
+                    "input": str(src),
+                    "output": str(dst),
+                    "backend": "+".join(result.backends),
+                    "backends": result.backends,
+                    "seconds": round(seconds, 6),
+                    "width": width,
+                    "height": height,
+                    "notes": result.notes,
+                    "intent": result.intent.to_dict(),
+                }
+                print(json.dumps(record, ensure_ascii=False), flush=True)
+            elif not args.quiet:
+                line = f"wrote {dst} ({' -> '.join(result.backends)}, {seconds:.3f} s)"
+                if batch:
+                    bar.write(line, file=sys.stdout)
+                else:
+                    print(line)
+            bar.update(1)
+    finally:
+        bar.close()
+    return 0
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from .engine import Engine
+
+    text = " ".join(args.text)
+    engine = Engine(text_encoder=args.text_encoder, device="cpu")
+    intent = engine.encode(text)
+    plan = engine.plan(intent)
+    if args.json:
+        print(json.dumps({"intent": intent.to_dict(), "plan": {"backends": plan.backends, "notes": plan.notes}}, ensure_ascii=False))
+    else:
+        print(engine.explain(text))
+    return 0
+
+
+def _cmd_plugins(args: argparse.Namespace) -> int:
+    from .plugins import KINDS, get_plugin_manager
+
+    pm = get_plugin_manager()
+    infos = [i for i in pm.plugins if args.all or (not i.builtin and i.status != "skipped")]
+    if args.json:
+        out = {
+            "plugins": [i.to_dict() for i in infos],
+            "components": [
+                {"kind": c.kind, "name": c.name, "aliases": list(c.aliases), "plugin": c.plugin, "description": c.description}
+                for c in pm.components()
+                if args.all or not c.builtin
+            ],
+            "commands": _COMMANDS_SEEN,
+        }
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return 0
+    if not infos:
+        print("no third-party plugins installed (entry-point group 'spokenstyle')")
+    for info in infos:
+        dist = f"{info.distribution} {info.version or ''}".strip() if info.distribution else "in-process"
+        status = "" if info.status == "loaded" else f"  [{info.status}: {info.error}]"
+        print(f"{info.name}  ({dist}){status}")
+        for kind, name in info.components:
+            comp = pm.get(kind, name)
+            desc = f": {comp.description}" if comp.description else ""
+            print(f"    {KINDS[kind][1]} {name}{desc}")
+        for command, owner in _COMMANDS_SEEN.items():
+            if owner == info.name:
+                print(f"    command {command}")
+    if not args.all:
+        builtins = ", ".join(f"{c.name} ({KINDS[c.kind][1]})" for c in pm.components() if c.builtin)
+        print(f"built-in: {builtins}  (--all lists everything, including skipped plugins)")
+    return 0
+
+
+_COMMANDS_SEEN: dict[str, str] = {}
+
+
+def _add_builtin_commands(cli: CommandRegistry) -> None:
+    from . import io as sio
+
+    p = cli.add_command(
+        "stylize",
+        _cmd_stylize,
+        help="stylize photos from a spoken prompt",
+        description="Stylize photos from a prompt in everyday English or Chinese. Several inputs or a "
+        "folder are a batch written into an output folder.",
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="photo files or folders of photos")
+    p.add_argument("-p", "--prompt", default="", metavar="TEXT", help="the look, e.g. '暖一点，对比度高一点' or 'kinda dreamy'")
+    p.add_argument("-s", "--style", metavar="IMAGE", default=None, help="a style image (for backends that take one)")
+    p.add_argument("-o", "--output", metavar="PATH", default=None,
+                   help="output file (.png/.jpg/.webp) for one input, output folder for a batch "
+                   "(default: NAME-stylized.EXT here, or ./spokenstyle-out/)")
+    p.add_argument("--backend", default="auto", metavar="NAME", help="style backend(s): auto (default), grade, or a plugin's name; 'a,b' chains")
+    p.add_argument("--text-encoder", default="lexicon", metavar="NAME", help="text encoder (default: lexicon)")
+    p.add_argument("--strength", type=float, default=1.0, metavar="F", help="0 (unchanged) .. 1 (full look; default)")
+    p.add_argument("--preserve-color", action="store_true", help="keep the photo's own colours; only tones change")
+    p.add_argument("--max-size", type=int, default=None, metavar="N", help="shrink the long side to N pixels first")
+    p.add_argument("--max-pixels", type=int, default=sio.DEFAULT_MAX_PIXELS, metavar="N",
+                   help=f"refuse photos larger than N pixels (default {sio.DEFAULT_MAX_PIXELS})")
+    p.add_argument("--seed", type=int, default=None, metavar="N", help="seed for random parts such as grain")
+    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N")
+    p.add_argument("--quality", type=int, default=95, metavar="Q", help="JPEG/WebP quality (default 95)")
+    p.add_argument("--json", action="store_true", help="print one JSON object per output")
+    p.add_argument("-q", "--quiet", action="store_true", help="no explanation, no progress bar")
+
+    p = cli.add_command("explain", _cmd_explain, help="show how a prompt is understood")
+    p.add_argument("text", nargs="+", metavar="TEXT", help="the prompt (quotes optional)")
+    p.add_argument("--text-encoder", default="lexicon", metavar="NAME", help="text encoder (default: lexicon)")
+    p.add_argument("--json", action="store_true", help="print the intent and plan as one JSON object")
+
+    p = cli.add_command("plugins", _cmd_plugins, help="list plugins, their distributions and components")
+    p.add_argument("--all", action="store_true", help="include built-ins and skipped plugins")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = cli.add_command("doctor", _cmd_doctor, help="show what was built (CPU/CUDA kernels, archs, torch versions)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def build_parser(*, plugins: bool = True) -> argparse.ArgumentParser:
+    """The full parser: built-in commands, then those plugins add (``register_commands``)."""
     from . import __version__
 
-    parser = argparse.ArgumentParser(prog="spokenstyle", description="Stylize photos from everyday words.")
+    parser = _Parser(prog="spokenstyle", description="Stylize photos from everyday words (English or Chinese).")
     parser.add_argument("--version", action="version", version=f"spokenstyle {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    doctor = sub.add_parser("doctor", help="show what was built (CPU/CUDA kernels, archs, torch versions)")
-    doctor.add_argument("--json", action="store_true", help="print one JSON object")
-    doctor.set_defaults(func=_cmd_doctor)
+    cli = CommandRegistry(sub)
+    _add_builtin_commands(cli)
+    if plugins:
+        from .plugins import get_plugin_manager
+
+        get_plugin_manager().call_commands(cli)
+    _COMMANDS_SEEN.clear()
+    _COMMANDS_SEEN.update({k: v for k, v in cli.commands.items() if v != "spokenstyle"})
     return parser
 
 
+def _format_warning(message, category, filename, lineno, line=None):
+    return f"spokenstyle: warning: {message}\n".replace("spokenstyle: warning: spokenstyle: ", "spokenstyle: warning: ")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    original_format = warnings.formatwarning
+    warnings.formatwarning = _format_warning  # one line per warning, no source excerpt
+    command = "spokenstyle"
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        command = f"spokenstyle {args.command}"
         return int(args.func(args) or 0)
     except SpokenstyleError as exc:
-        print(f"spokenstyle {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("spokenstyle: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    finally:
+        warnings.formatwarning = original_format
 
 
 if __name__ == "__main__":

@@ -1,0 +1,138 @@
+"""Colour spaces on image tensors: sRGB <-> linear RGB <-> Oklab, and keeping colours.
+
+Tensors are (N, 3, H, W) floats, sRGB in [0, 1]; every function works on the tensor's device.
+Oklab (Björn Ottosson, 2020) is perceptual: L is lightness in [0, 1], (a, b) chroma; moving
+(a, b) changes colour without changing lightness, which is what white balance and split toning
+need.
+"""
+
+from __future__ import annotations
+
+import torch
+
+_LMS_FROM_LINEAR = (
+    (0.4122214708, 0.5363325363, 0.0514459929),
+    (0.2119034982, 0.6806995451, 0.1073969566),
+    (0.0883024619, 0.2817188376, 0.6299787005),
+)
+_LAB_FROM_LMS = (
+    (0.2104542553, 0.7936177850, -0.0040720468),
+    (1.9779984951, -2.4285922050, 0.4505937099),
+    (0.0259040371, 0.7827717662, -0.8086757660),
+)
+_LMS_FROM_LAB = (
+    (1.0, 0.3963377774, 0.2158037573),
+    (1.0, -0.1055613458, -0.0638541728),
+    (1.0, -0.0894841775, -1.2914855480),
+)
+_LINEAR_FROM_LMS = (
+    (4.0767416621, -3.3077115913, 0.2309699292),
+    (-1.2684380046, 2.6097574011, -0.3413193965),
+    (-0.0041960863, -0.7034186147, 1.7076147010),
+)
+
+
+def _mix(x: torch.Tensor, m: tuple) -> torch.Tensor:
+    """Per-pixel 3x3 matrix product over dim 1 of an (N, 3, H, W) tensor."""
+    mat = torch.tensor(m, dtype=x.dtype, device=x.device)
+    n, c, h, w = x.shape
+    return torch.matmul(mat, x.reshape(n, c, h * w)).reshape(n, c, h, w)
+
+
+def srgb_to_linear(x: torch.Tensor) -> torch.Tensor:
+    hi = x.clamp_min(0.04045).add_(0.055).mul_(1 / 1.055).pow_(2.4)  # in place: fewer passes
+    return torch.where(x <= 0.04045, x * (1 / 12.92), hi)
+
+
+def linear_to_srgb(x: torch.Tensor) -> torch.Tensor:
+    hi = x.clamp_min(0.0031308).pow_(1 / 2.4).mul_(1.055).sub_(0.055)
+    return torch.where(x <= 0.0031308, x * 12.92, hi)
+
+
+def linear_to_oklab(x: torch.Tensor) -> torch.Tensor:
+    """Linear sRGB (in gamut, so LMS >= 0) -> Oklab."""
+    lms = _mix(x, _LMS_FROM_LINEAR).clamp_min_(0.0).pow_(1 / 3)
+    return _mix(lms, _LAB_FROM_LMS)
+
+
+def oklab_to_linear(lab: torch.Tensor) -> torch.Tensor:
+    lms = _mix(lab, _LMS_FROM_LAB)
+    return _mix(lms.pow_(3), _LINEAR_FROM_LMS)
+
+
+def _fit(lin: torch.Tensor, L: torch.Tensor) -> torch.Tensor:
+    """Per pixel, the largest t in [0, 1] such that grey + t (lin - grey) is in [0, 1]^3."""
+    grey = L * L * L
+    d = lin - grey
+    inf = torch.full_like(d, float("inf"))
+    t_hi = torch.where(lin > 1, (1.0 - grey) / d.clamp_min(1e-8), inf)
+    t_lo = torch.where(lin < 0, grey / (-d).clamp_min(1e-8), inf)
+    return torch.minimum(t_hi, t_lo).amin(dim=1, keepdim=True).clamp_(0.0, 1.0)
+
+
+def gamut_map(lab: torch.Tensor, iterations: int = 2) -> torch.Tensor:
+    """Oklab -> linear RGB in gamut, keeping lightness and hue.
+
+    An out-of-gamut colour loses just enough Oklab chroma to fit (a few fixed-point steps of
+    "scale (a, b) by the fraction that fits in linear light"), instead of having channels
+    clipped, which flattens detail and shifts hue and lightness. Residual overshoot (well
+    under 1/255 after two steps) is clipped.
+    """
+    lin = oklab_to_linear(lab)
+    # out of gamut by more than float round-off (1e-4 in linear light is < 1/20 of an 8-bit step)
+    bad = ((lin < -1e-4) | (lin > 1.0001)).any(dim=1)  # (N, H, W)
+    if not bool(bad.any()):
+        return lin
+    # Work on the out-of-gamut pixels only: usually a small part of the photo.
+    sub_lab = lab.transpose(0, 1)[:, bad].T.reshape(1, -1, 3, 1).permute(0, 2, 1, 3)  # (1, 3, K, 1)
+    sub_lin = lin.transpose(0, 1)[:, bad].T.reshape(1, -1, 3, 1).permute(0, 2, 1, 3)
+    L = sub_lab[:, :1].clamp(0.0, 1.0)
+    ab = sub_lab[:, 1:]
+    for _ in range(iterations):
+        ab = ab * _fit(sub_lin, L)
+        sub_lin = oklab_to_linear(torch.cat([sub_lab[:, :1], ab], dim=1).contiguous())
+    lin.transpose(0, 1)[:, bad] = sub_lin.clamp(0.0, 1.0)[0, :, :, 0]
+    return lin
+
+
+def srgb_to_oklab(x: torch.Tensor) -> torch.Tensor:
+    return linear_to_oklab(srgb_to_linear(x))
+
+
+def oklab_to_srgb(lab: torch.Tensor, *, map_gamut: bool = True) -> torch.Tensor:
+    """Oklab -> sRGB in [0, 1]; out-of-gamut colours are desaturated to fit (see gamut_map)
+    unless ``map_gamut=False``, which clips channels."""
+    lin = gamut_map(lab) if map_gamut else oklab_to_linear(lab)
+    return linear_to_srgb(lin).clamp_(0.0, 1.0)
+
+
+def luminance(x: torch.Tensor) -> torch.Tensor:
+    """Oklab lightness L, (N, 1, H, W)."""
+    return srgb_to_oklab(x)[:, :1]
+
+
+def chroma(x: torch.Tensor) -> torch.Tensor:
+    """Oklab chroma sqrt(a^2 + b^2), (N, 1, H, W); 0 for greys."""
+    lab = srgb_to_oklab(x)
+    return lab[:, 1:].pow(2).sum(1, keepdim=True).sqrt()
+
+
+def preserve_color(original: torch.Tensor, styled: torch.Tensor) -> torch.Tensor:
+    """The lightness of ``styled`` with the colours (Oklab a, b) of ``original``.
+
+    Both are (N, 3, H, W) sRGB of the same shape.
+    """
+    if original.shape != styled.shape:
+        raise ValueError(f"preserve_color: shapes differ, {tuple(original.shape)} vs {tuple(styled.shape)}")
+    lab = srgb_to_oklab(styled)
+    lab[:, 1:] = srgb_to_oklab(original)[:, 1:]
+    return oklab_to_srgb(lab)
+
+
+def hex_to_oklab(colour: str) -> tuple[float, float, float]:
+    """'#rrggbb' -> (L, a, b)."""
+    from .intent import hex_to_rgb
+
+    rgb = torch.tensor(hex_to_rgb(colour), dtype=torch.float64).view(1, 3, 1, 1)
+    lab = srgb_to_oklab(rgb).view(3)
+    return float(lab[0]), float(lab[1]), float(lab[2])
