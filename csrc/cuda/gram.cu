@@ -40,15 +40,8 @@ residual_kernel(scalar_t* __restrict__ r, const scalar_t* __restrict__ t, int64_
     r[i] = static_cast<scalar_t>(d);
     acc += d * d;
   }
-  __shared__ acc_t sh[kThreads / 32];
-  for (int off = 16; off > 0; off >>= 1) acc += __shfl_down_sync(0xffffffffu, acc, off);
-  if (threadIdx.x % 32 == 0) sh[threadIdx.x / 32] = acc;
-  __syncthreads();
-  if (threadIdx.x < 32) {
-    acc = threadIdx.x < kThreads / 32 ? sh[threadIdx.x] : acc_t(0);
-    for (int off = 16; off > 0; off >>= 1) acc += __shfl_down_sync(0xffffffffu, acc, off);
-    if (threadIdx.x == 0) partial[blockIdx.x] = acc;
-  }
+  acc = cuda::block_sum<kThreads>(acc);
+  if (threadIdx.x == 0) partial[blockIdx.x] = acc;
 }
 
 at::Tensor gram_cuda(const at::Tensor& x, bool normalize) {

@@ -59,15 +59,8 @@ mbstd_stats_kernel(const scalar_t* __restrict__ x, scalar_t* __restrict__ out, i
     }
     acc += ::sqrt(q * invG + eps);
   }
-  __shared__ acc_t sh[kThreads / 32];
-  for (int off = 16; off > 0; off >>= 1) acc += __shfl_down_sync(0xffffffffu, acc, off);
-  if (threadIdx.x % 32 == 0) sh[threadIdx.x / 32] = acc;
-  __syncthreads();
-  if (threadIdx.x < 32) {
-    acc = threadIdx.x < kThreads / 32 ? sh[threadIdx.x] : acc_t(0);
-    for (int off = 16; off > 0; off >>= 1) acc += __shfl_down_sync(0xffffffffu, acc, off);
-    if (threadIdx.x == 0) partial[b] = acc;
-  }
+  acc = cuda::block_sum<kThreads>(acc);
+  if (threadIdx.x == 0) partial[b] = acc;
 }
 
 // out[i, C + f, :, :] = s[i % n, f]
