@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from . import _extension
 from ._checks import check_floating, check_same_device
+from ._kernels import compute_dtype, use_kernel
 
 __all__ = ["ACTIVATIONS", "bias_act", "bias_act_reference"]
 
@@ -76,6 +77,11 @@ def _resolve(x, b, dim, act, alpha, gain, clamp):
 def bias_act_reference(x, b=None, dim=1, act="lrelu", alpha=None, gain=None, clamp=None):
     """Pure-PyTorch bias_act: the test oracle and the fallback without the extension."""
     b, alpha, gain, clamp = _resolve(x, b, dim, act, alpha, gain, clamp)
+    return _composite(x, b, dim, act, alpha, gain, clamp)
+
+
+def _composite(x, b, dim, act, alpha, gain, clamp):
+    """The reference computation on already-validated, resolved arguments."""
     if b is not None:
         shape = [1] * x.dim()
         shape[dim % x.dim()] = -1
@@ -109,10 +115,11 @@ def bias_act(
         clamp: clamp the output to ``[-clamp, clamp]``; None for no clamp.
     """
     b, alpha, gain, clamp = _resolve(x, b, dim, act, alpha, gain, clamp)
-    if not _extension.has_kernel(x.device):
-        return bias_act_reference(x, b, dim, act, alpha, gain, clamp)
-    if x.device.type == "cpu" and x.dtype not in (torch.float32, torch.float64):
-        y = torch.ops.spokenstyle.bias_act(x.float(), None if b is None else b.float(), dim, act, alpha, gain, clamp)
+    if not use_kernel(x):
+        return _composite(x, b, dim, act, alpha, gain, clamp)
+    dtype = compute_dtype(x)
+    if dtype != x.dtype:
+        y = torch.ops.spokenstyle.bias_act(x.to(dtype), None if b is None else b.to(dtype), dim, act, alpha, gain, clamp)
         return y.to(x.dtype)
     return torch.ops.spokenstyle.bias_act(x, b, dim, act, alpha, gain, clamp)
 
