@@ -8,7 +8,7 @@ A plugin is any module or object with functions decorated by :data:`hookimpl`::
     def register_style_backends(register):
         register("posterize", "my_package.backends:Posterize", description="flat colour bands")
 
-The three ``register_*`` hooks receive a ``register`` callback with the signature
+The ``register_*`` hooks receive a ``register`` callback with the signature
 ``register(name, factory, *, description="", aliases=())``. ``factory`` is a class, a
 callable, or a lazy ``"package.module:attr"`` string that is imported only when the component
 is first used, so discovering plugins never imports torch-heavy code. What each kind of
@@ -36,6 +36,11 @@ def register_text_encoders(register):
 @hookspec
 def register_generators(register):
     """Register generators: callables ``generator(content, embedding) -> image tensor``."""
+
+
+@hookspec
+def register_feature_encoders(register):
+    """Register feature encoders: factories ``(**options) -> spokenstyle.encoders.FeatureEncoder``."""
 
 
 @hookspec

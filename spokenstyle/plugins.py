@@ -46,6 +46,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "text_encoder": ("register_text_encoders", "text encoder"),
     "generator": ("register_generators", "generator"),
     "style_backend": ("register_style_backends", "style backend"),
+    "feature_encoder": ("register_feature_encoders", "feature encoder"),
 }
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 

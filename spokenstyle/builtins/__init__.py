@@ -21,3 +21,17 @@ def register_style_backends(register):
         "spokenstyle.builtins.grade:GradeBackend",
         description="colour and tone grading in Oklab (white balance, contrast, fade, grain, ...)",
     )
+
+
+@hookimpl
+def register_feature_encoders(register):
+    register(
+        "random",
+        "spokenstyle.encoders.random:RandomEncoder",
+        description="VGG19 architecture, fixed-seed random normalised weights (offline default)",
+    )
+    register(
+        "vgg19",
+        "spokenstyle.encoders.vgg19:VGG19Encoder",
+        description="VGG19 with ImageNet weights from a local torchvision-format file",
+    )
