@@ -262,7 +262,9 @@ def seam_energy_ratio(image: torch.Tensor, grid: TileGrid) -> float:
     Seams: the column bands where boxes overlap or meet (horizontal differences there, with the
     pixel on each side, so a jump at a band's edge counts) and likewise the row bands (vertical
     differences). About 1 means the seams are indistinguishable from the image; a visible seam
-    (a step or a change of texture) pushes it well above 1. Needs a grid with at least one seam.
+    (a step or a change of texture) pushes it well above 1. On a photo the ratio also depends
+    on what happens to cross the bands (an edge along a band), so compare a tiled output with
+    the same function applied untiled: their ratios should agree. Needs at least one seam.
     """
     if image.dim() == 3:
         image = image.unsqueeze(0)
