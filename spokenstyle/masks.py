@@ -57,7 +57,12 @@ def load_mask(source: sio.ImageLike, *, max_pixels: int | None = sio.DEFAULT_MAX
     if isinstance(source, Image.Image):
         photos = [sio._from_pil(source.copy(), "<PIL image>", max_pixels, None)]
     elif isinstance(source, (str, os.PathLike)):
-        im = sio.open_image(source, max_pixels=None)
+        if not os.path.exists(source):
+            raise UsageError(f"mask '{source}' does not exist; check the path (mask=, CLI --mask)")
+        try:
+            im = sio.open_image(source, max_pixels=None)
+        except UsageError as exc:
+            raise UsageError(f"mask= {exc}") from None
         try:
             photos = [sio._from_pil(im, str(source), max_pixels, None)]
         except (OSError, SyntaxError, ValueError) as exc:
