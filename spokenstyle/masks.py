@@ -55,7 +55,7 @@ def load_mask(source: sio.ImageLike, *, max_pixels: int | None = sio.DEFAULT_MAX
     if isinstance(source, torch.Tensor):
         return [Mask(m, "<tensor>") for m in _tensor_masks(source)]
     if isinstance(source, Image.Image):
-        photos = [sio._from_pil(source.copy(), "<PIL image>", max_pixels, None)]
+        photos = [sio._from_pil(source, "<PIL image>", max_pixels, None)]  # as content is loaded
     elif isinstance(source, (str, os.PathLike)):
         if not os.path.exists(source):
             raise UsageError(f"mask '{source}' does not exist; check the path (mask=, CLI --mask)")
