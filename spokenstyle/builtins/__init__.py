@@ -21,3 +21,12 @@ def register_style_backends(register):
         "spokenstyle.builtins.grade:GradeBackend",
         description="colour and tone grading in Oklab (white balance, contrast, fade, grain, ...)",
     )
+
+
+@hookimpl
+def register_generators(register):
+    register(
+        "exemplar",
+        "spokenstyle.builtins.exemplar:ExemplarGenerator",
+        description="procedural style image for a medium (brush strokes, washes, hatching, tesserae, ...), seeded",
+    )
