@@ -87,7 +87,7 @@ class CommandRegistry:
         for key in (name, *aliases):
             if key in self._owners:
                 other = self._owners[key]
-                if other == "spokenstyle":
+                if other in ("spokenstyle", "builtins"):  # built into the CLI or the built-in plugin
                     raise PluginConflictError(
                         f"plugin '{self._owner}' adds the command '{key}', which is built into spokenstyle; "
                         "built-in names are reserved, so the plugin must rename it"

@@ -139,7 +139,7 @@ class PluginManager:
 
     >>> pm = PluginManager(entry_points=False)  # built-ins only
     >>> pm.names("style_backend")
-    ['grade']
+    ['adain', 'gatys', 'grade']
     """
 
     def __init__(

@@ -97,7 +97,7 @@ def test_error_in_a_subprocess_has_no_traceback(tmp_path):
     proc = run_cli("stylize", str(PHOTOS["coffee"]), "-p", "warm", "--backend", "grad", "-o", str(tmp_path / "o.png"))
     assert proc.returncode == 2
     lines = stderr_lines(proc)
-    assert lines == ["spokenstyle stylize: error: unknown style backend 'grad'; did you mean 'grade'? (available: grade)"]
+    assert lines == ["spokenstyle stylize: error: unknown style backend 'grad'; did you mean 'grade'? (available: adain, gatys, grade)"]
     assert proc.stdout == ""
     assert not (tmp_path / "o.png").exists()
 
@@ -150,7 +150,10 @@ def test_plugins_command_lists_builtins_with_all(capsys):
     builtin = next(p for p in data["plugins"] if p["name"] == "builtins")
     assert {"kind": "style_backend", "name": "grade"} in builtin["components"]
     assert main(["plugins"]) == 0
-    assert "built-in: lexicon (text encoder), grade (style backend)" in capsys.readouterr().out
+    line = next(l for l in capsys.readouterr().out.splitlines() if l.startswith("built-in:"))
+    for part in ("lexicon (text encoder)", "grade (style backend)", "adain (style backend)",
+                 "exemplar (generator)", "random (feature encoder)", "vgg19 (feature encoder)"):
+        assert part in line
 
 
 def test_help_is_untouched_by_the_one_line_errors(capsys):

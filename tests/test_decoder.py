@@ -15,11 +15,16 @@ from spokenstyle.nn.decoder import AdaINDecoder, DecoderConfig, WeightsError
 
 def test_architecture_upsamples_by_its_scale():
     dec = AdaINDecoder(DecoderConfig(in_channels=16, widths=(8, 4), convs=(1, 1), upsamples=2))
+    x = torch.randn(2, 16, 5, 7) * 30
     with torch.no_grad():
-        y = dec(torch.randn(2, 16, 5, 7))
+        raw = dec.train()(x)
+        y = dec.eval()(x)
     assert y.shape == (2, 3, 20, 28) and dec.scale == 4
+    # clamped to [0, 1] at inference only: in training a clamp would cut the gradient
+    assert float(raw.min()) < 0.0 or float(raw.max()) > 1.0
     assert float(y.min()) >= 0.0 and float(y.max()) <= 1.0
-    with pytest.raises(ValueError, match=r"\(N, 16, h, w\) relu4_1 features"):
+    torch.testing.assert_close(y, raw.clamp(0, 1))
+    with pytest.raises(ValueError, match=r"\(N, 16, h, w\) relu3_1 features"):
         dec(torch.randn(1, 15, 4, 4))
 
 

@@ -71,7 +71,9 @@ def style_images(
         from ..plugins import get_plugin_manager
 
         make = get_plugin_manager().get("generator", "exemplar").create()
-    exemplar = make(intent, size=size, seed=seed, device=device)
+    # Without the look: the planner grades the stylized photo afterwards, which applies it once.
+    bare = intent.replace(attributes={}) if intent.changed else intent
+    exemplar = make(bare, size=size, seed=seed, device=device)
     return [exemplar.to(device).float()], f"{intent.medium.replace('_', ' ')} exemplar"
 
 

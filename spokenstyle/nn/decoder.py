@@ -3,7 +3,7 @@
 A light mirror of VGG19's encoder (Huang & Belongie, 2017), narrowed so that decoding a 512²
 image costs a fifth of encoding it and the weights fit in a couple of MB: each stage is a
 nearest-neighbour 2x upsample followed by reflection-padded 3x3 convolutions with ReLU, and the
-last convolution outputs RGB in [0, 1] (a clamp, so colours saturate rather than wrap).
+last convolution outputs RGB, clamped to [0, 1] at inference (so colours saturate rather than wrap).
 
 Checkpoints are ``safetensors`` files whose metadata holds the JSON config and the fingerprint
 of the encoder the decoder was trained for (no pickles, see DESIGN "Weights and data").
@@ -33,13 +33,13 @@ class WeightsError(UsageError):
 class DecoderConfig:
     """Architecture of an :class:`AdaINDecoder`; stored in every checkpoint."""
 
-    layer: str = "relu4_1"
-    in_channels: int = 512
+    layer: str = "relu3_1"
+    in_channels: int = 256
     #: Output channels of each stage, coarsest first; each stage after the first upsamples 2x.
     widths: tuple[int, ...] = (128, 64, 32)
     #: Convolutions per stage (the first one changes the width).
     convs: tuple[int, ...] = (2, 2, 2)
-    upsamples: int = 3
+    upsamples: int = 2
 
     def __post_init__(self) -> None:
         self.widths = tuple(int(w) for w in self.widths)
@@ -85,7 +85,10 @@ class AdaINDecoder(nn.Module):
                 f"decoder input must be (N, {self.config.in_channels}, h, w) {self.config.layer} features, "
                 f"got {tuple(features.shape)}"
             )
-        return self.body(features).clamp(0.0, 1.0)
+        out = self.body(features)
+        # Clamp only at inference: in training a clamp would zero the gradient of every
+        # out-of-range pixel and let colour channels die (stuck at 0 or 1).
+        return out if self.training else out.clamp(0.0, 1.0)
 
 
 def save(decoder: AdaINDecoder, path: str | os.PathLike, *, encoder: str, fingerprint: str,
@@ -105,6 +108,9 @@ def save(decoder: AdaINDecoder, path: str | os.PathLike, *, encoder: str, finger
     tmp = path.with_name(path.name + ".tmp")
     try:
         save_file(tensors, str(tmp), metadata=metadata)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # like any other file the user writes, not 0600
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

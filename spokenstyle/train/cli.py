@@ -32,6 +32,7 @@ def add_commands(cli) -> None:
     a.add_argument("--heldout", metavar="DIR", default=None, help="folder of photos to report PSNR and losses on (never trained on)")
     a.add_argument("--out", required=True, metavar="PATH", help="where to write the decoder (.safetensors)")
     a.add_argument("--encoder", default="random", metavar="NAME", help="feature encoder (default: random)")
+    a.add_argument("--layer", default=d.layer, metavar="TAP", help=f"the AdaIN layer (default {d.layer})")
     a.add_argument("--resume", metavar="PATH", default=None, help="start from these decoder weights")
     a.add_argument("--steps", type=int, default=d.steps, metavar="N", help=f"optimisation steps (default {d.steps})")
     a.add_argument("--batch", type=int, default=d.batch, metavar="N", help=f"batch size (default {d.batch})")
@@ -63,7 +64,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if not os.access(out.parent, os.W_OK):
         raise UsageError(f"--out '{out}': folder '{out.parent}' is not writable")
     config = adain.TrainConfig(steps=args.steps, batch=args.batch, crop=args.crop, lr=args.lr, lr_final=args.lr_final,
-                               style_weight=args.style_weight, exemplars=args.exemplars, seed=args.seed)
+                               style_weight=args.style_weight, exemplars=args.exemplars, seed=args.seed,
+                                layer=args.layer)
     config.check()
     contents = data.load_folder(args.data, what="--data")
     styles = data.load_folder(args.styles, what="--styles") if args.styles else list(contents)
@@ -72,7 +74,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     start = decoders.load(args.resume).decoder if args.resume else None
     t0 = time.perf_counter()
     exemplars = adain.exemplar_pool(config.exemplars, 256, config.seed)
-    model = start or decoders.AdaINDecoder(decoders.DecoderConfig(in_channels=encoder.channels("relu4_1")))
+    encoder.channels(config.layer)  # an unknown --layer fails here, before any work
+    model = start or decoders.AdaINDecoder(adain.decoder_config_for(encoder, config.layer))
 
     def checkpoint(step: int, record: dict) -> None:  # a long run never loses more than 250 steps
         if step and step % 250 == 0:
