@@ -21,6 +21,11 @@ def register_style_backends(register):
         "spokenstyle.builtins.grade:GradeBackend",
         description="colour and tone grading in Oklab (white balance, contrast, fade, grain, ...)",
     )
+    register(
+        "gatys",
+        "spokenstyle.builtins.gatys:GatysBackend",
+        description="optimisation-based style transfer (Gram matrices of encoder features, coarse to fine)",
+    )
 
 
 @hookimpl
