@@ -257,7 +257,7 @@ def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     if tuple(x.shape[-2:]) == tuple(size):
         return x
     down = size[0] < x.shape[-2] or size[1] < x.shape[-1]
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=down).clamp(0.0, 1.0)
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=down)
 
 
 def pyramid_sizes(h: int, w: int, pyramid: bool = True) -> list[tuple[int, int]]:
@@ -415,17 +415,21 @@ class GatysBackend:
                 photo = content[i : i + 1].float()
                 x = None
                 for (lh, lw), k in zip(sizes, counts):
-                    level_content = _resize(photo, (lh, lw))
+                    level_content = _resize(photo, (lh, lw)).clamp(0.0, 1.0)
                     s_long = round((style_size or max(h, w)) * max(lh, lw) / max(h, w))
                     sh, sw = style_img.shape[-2:]
                     scale = s_long / max(sh, sw)
-                    level_style = _resize(style_img, (max(1, round(sh * scale)), max(1, round(sw * scale))))
+                    level_style = _resize(style_img, (max(1, round(sh * scale)), max(1, round(sw * scale)))).clamp(0.0, 1.0)
                     objective = GatysObjective(
                         enc, level_content, level_style, style_layers=layers, content_layer=content_layer,
                         style_weight=style_weight * strength, content_weight=content_weight,
                         tv_weight=tv_weight * strength,
                     )
-                    start = level_content if x is None else _resize(x, (lh, lw))
+                    if x is None:
+                        start = level_content
+                    else:  # the coarse level's change, upsampled, on this level's sharper photo
+                        start = (level_content + _resize(x - prev_content, (lh, lw))).clamp(0.0, 1.0)
+                    prev_content = level_content
                     x = optimize(objective, start, k, opt_name, bar=bar)
                 outputs.append(x)
         finally:
