@@ -2,6 +2,7 @@
 
     spokenstyle stylize photo.jpg -p "暖一点，对比度高一点" -o out.png [--json]
     spokenstyle stylize photos/ more.jpg -p "vintage film, no grain" -o graded/
+    spokenstyle stylize photo.jpg -p "oil painting" --mask sky.png --preserve-color statistics -O steps=50
     spokenstyle explain "moody but not too dark" [--json]
     spokenstyle plugins [--all] [--json]
     spokenstyle doctor [--json]
@@ -105,6 +106,54 @@ class CommandRegistry:
 
 
 # ----------------------------------------------------------------------------- commands
+PRESERVE_COLOR_MODES = ("luminance", "statistics")  # spokenstyle.color's, without importing torch
+
+
+def _option_arg(text: str) -> tuple[str, Any]:
+    """``-O KEY=VALUE``: VALUE as a JSON scalar (3, 0.5, true, null, "x") when it is one, else text."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"'{text}' is not KEY=VALUE; e.g. -O steps=50")
+    if not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"option name '{key}' is not a name such as steps or style_weight")
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return key, raw
+    return key, value if isinstance(value, (str, int, float, bool)) or value is None else raw
+
+
+def _preserve_color_arg(text: str) -> str:
+    mode = text.strip().lower()
+    if mode not in PRESERVE_COLOR_MODES:
+        import difflib
+
+        hint = difflib.get_close_matches(mode, PRESERVE_COLOR_MODES, n=1)
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a mode; use {' or '.join(PRESERVE_COLOR_MODES)}"
+            + (f" (did you mean '{hint[0]}'?)" if hint else " (a bare --preserve-color means luminance)")
+        )
+    return mode
+
+
+def _bare_preserve_color(argv: list[str]) -> list[str]:
+    """``stylize --preserve-color photo.jpg``: the flag is bare and the photo an input, as it was
+    before the flag took a mode (argparse would read the photo as the mode)."""
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command != "stylize":
+        return argv
+    out = list(argv)
+    for i, arg in enumerate(out[:-1]):
+        if arg == "--":
+            break
+        nxt = out[i + 1]
+        if arg == "--preserve-color" and not nxt.startswith("-") and nxt.strip().lower() not in PRESERVE_COLOR_MODES:
+            if Path(nxt).exists():
+                out[i] = "--preserve-color=luminance"
+    return out
+
+
 def _cmd_doctor(args: argparse.Namespace) -> int:
     from .ops import info
 
@@ -199,6 +248,11 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
         sio.open_image(src, max_pixels=None).close()
     if args.style is not None:
         sio.open_image(args.style, max_pixels=None).close()
+    if args.mask_feather is not None and args.mask_feather < 0:
+        raise UsageError(f"--mask-feather {args.mask_feather:g} is negative; use a number of pixels >= 0 (0 = hard edges)")
+    if args.mask is not None:
+        _check_mask(args.mask, inputs)
+    options = dict(args.options or [])
     if batch:
         folder = outputs[0].parent
         try:
@@ -215,6 +269,7 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
     engine = Engine(text_encoder=args.text_encoder, device=args.device, max_pixels=args.max_pixels)
     intent = engine.encode(args.prompt or "")
     plan = engine.plan(intent, args.backend, style=args.style is not None)  # validates --backend
+    engine.split_options(plan.backends, options)  # validates -O before anything is written
     if not args.quiet and not args.json:
         print("\n".join([intent.describe(), "backends: " + " -> ".join(plan.backends)] + ["  - " + n for n in plan.notes]))
     # A progress bar for batches, on stderr, only on a terminal (tqdm's disable=None).
@@ -230,9 +285,12 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
                 style=args.style,
                 backend=args.backend,
                 strength=args.strength,
-                preserve_color=True if args.preserve_color else None,
+                preserve_color=args.preserve_color,
                 max_size=args.max_size,
                 seed=args.seed,
+                mask=args.mask,
+                mask_feather=args.mask_feather,
+                options=options,
             )
             result.save(dst, quality=args.quality)
             seconds = result.timings["stylize"]
@@ -247,6 +305,9 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
                     "width": width,
                     "height": height,
                     "notes": result.notes,
+                    "preserve_color": result.preserve_color,
+                    "options": result.options,
+                    "mask": args.mask,
                     "intent": result.intent.to_dict(),
                 }
                 print(json.dumps(record, ensure_ascii=False), flush=True)
@@ -262,6 +323,21 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_mask(mask: str, inputs: list[Path]) -> None:
+    """The mask decodes and has every input's size: checked before any output is written."""
+    from . import io as sio
+    from .masks import load_mask
+
+    (loaded,) = load_mask(mask, max_pixels=None)
+    for src in inputs:
+        size = sio.image_size(src)
+        if loaded.size != size:
+            raise UsageError(
+                f"--mask '{mask}' is {loaded.size[0]}x{loaded.size[1]} but '{src}' is {size[0]}x{size[1]}; "
+                f"the mask (mask=) must have the photo's size: resize it to {size[0]}x{size[1]}"
+            )
+
+
 def _cmd_explain(args: argparse.Namespace) -> int:
     from .engine import Engine
 
@@ -270,7 +346,9 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     intent = engine.encode(text)
     plan = engine.plan(intent)
     if args.json:
-        print(json.dumps({"intent": intent.to_dict(), "plan": {"backends": plan.backends, "notes": plan.notes}}, ensure_ascii=False))
+        options = {name: engine.backend_options(name) for name in plan.backends}
+        plan_json = {"backends": plan.backends, "notes": plan.notes, "options": options}
+        print(json.dumps({"intent": intent.to_dict(), "plan": plan_json}, ensure_ascii=False))
     else:
         print(engine.explain(text))
     return 0
@@ -334,7 +412,15 @@ def _add_builtin_commands(cli: CommandRegistry) -> None:
     p.add_argument("--backend", default="auto", metavar="NAME", help="style backend(s): auto (default), grade, or a plugin's name; 'a,b' chains")
     p.add_argument("--text-encoder", default="lexicon", metavar="NAME", help="text encoder (default: lexicon)")
     p.add_argument("--strength", type=float, default=1.0, metavar="F", help="0 (unchanged) .. 1 (full look; default)")
-    p.add_argument("--preserve-color", action="store_true", help="keep the photo's own colours; only tones change")
+    p.add_argument("--preserve-color", nargs="?", const="luminance", default=None, type=_preserve_color_arg, metavar="MODE",
+                   help="keep the photo's own colours: luminance (bare flag; only tones change) or statistics "
+                   "(keep the style's colour variation, in the photo's palette)")
+    p.add_argument("--mask", metavar="IMAGE", default=None,
+                   help="where to apply the look: white = stylize, black = untouched, grey = blend; the photo's size")
+    p.add_argument("--mask-feather", type=float, default=None, metavar="PX",
+                   help="soften the mask's edges over PX pixels, inside the white area (default 1%% of the short side; 0 = hard)")
+    p.add_argument("-O", "--option", dest="options", action="append", type=_option_arg, metavar="KEY=VALUE",
+                   help="a backend option, e.g. -O steps=50 (repeatable; 'spokenstyle explain' lists a plan's options)")
     p.add_argument("--max-size", type=int, default=None, metavar="N", help="shrink the long side to N pixels first")
     p.add_argument("--max-pixels", type=int, default=sio.DEFAULT_MAX_PIXELS, metavar="N",
                    help=f"refuse photos larger than N pixels (default {sio.DEFAULT_MAX_PIXELS})")
@@ -386,7 +472,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "spokenstyle"
     try:
         parser = build_parser()
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_bare_preserve_color(list(sys.argv[1:] if argv is None else argv)))
         command = f"spokenstyle {args.command}"
         return int(args.func(args) or 0)
     except SpokenstyleError as exc:

@@ -117,15 +117,70 @@ def chroma(x: torch.Tensor) -> torch.Tensor:
     return lab[:, 1:].pow(2).sum(1, keepdim=True).sqrt()
 
 
-def preserve_color(original: torch.Tensor, styled: torch.Tensor) -> torch.Tensor:
-    """The lightness of ``styled`` with the colours (Oklab a, b) of ``original``.
+#: The ways :func:`preserve_color` can keep a photo's colours.
+PRESERVE_COLOR_MODES = ("luminance", "statistics")
 
-    Both are (N, 3, H, W) sRGB of the same shape.
+
+def preserve_color(original: torch.Tensor, styled: torch.Tensor, mode: str = "luminance") -> torch.Tensor:
+    """``styled`` with the colours of ``original``; both (N, 3, H, W) sRGB of the same shape.
+
+    ``"luminance"``: the lightness (Oklab L) of ``styled`` with the colours (a, b) of
+    ``original``, pixel for pixel: every colour the style added is gone, only tones change.
+    ``"statistics"``: the lightness of ``styled`` and its own colour variation, re-paletted so
+    the colours' mean and covariance are the original's (:func:`match_color_statistics`):
+    brush strokes keep their colour differences, in the photo's palette.
     """
     if original.shape != styled.shape:
         raise ValueError(f"preserve_color: shapes differ, {tuple(original.shape)} vs {tuple(styled.shape)}")
+    if mode == "luminance":
+        lab = srgb_to_oklab(styled)
+        lab[:, 1:] = srgb_to_oklab(original)[:, 1:]
+        return oklab_to_srgb(lab)
+    if mode == "statistics":
+        return match_color_statistics(original, styled)
+    raise ValueError(f"preserve_color: unknown mode {mode!r}; use one of {', '.join(PRESERVE_COLOR_MODES)}")
+
+
+def _sqrtm(m: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Square root and inverse square root of symmetric positive (semi)definite (..., k, k)."""
+    vals, vecs = torch.linalg.eigh(m)
+    vals = vals.clamp_min(0.0)
+    root = (vecs * vals.sqrt().unsqueeze(-2)) @ vecs.transpose(-1, -2)
+    inv = (vecs * vals.clamp_min(1e-30).rsqrt().unsqueeze(-2)) @ vecs.transpose(-1, -2)
+    return root, inv
+
+
+def match_color_statistics(original: torch.Tensor, styled: torch.Tensor, *, eps: float = 1e-6) -> torch.Tensor:
+    """Per image: Oklab L of ``styled``; its (a, b) mapped affinely so that their mean and 2x2
+    covariance equal those of ``original``.
+
+    The map is the Monge-Kantorovich linear transfer (Pitie & Kokaram, 2007),
+    ``A = Cs^-1/2 (Cs^1/2 Cc Cs^1/2)^1/2 Cs^-1/2``: of all affine maps that give the target
+    mean and covariance, the one that moves colours least, so the style's colour structure
+    (which stroke is warmer than its neighbour) survives without the rotations or flips a
+    per-channel or Cholesky match can introduce. Matching (a, b) jointly keeps their
+    correlation (an orange-teal palette stays one axis). ``eps`` (a chroma variance, std 0.001,
+    far below a visible difference) regularises a nearly grey ``styled``: its faint variation
+    is not blown up into colour noise; such an image gets the original's mean colour.
+    Out-of-gamut results lose chroma (keeping L and hue), so the match is exact up to that.
+    """
+    if original.shape != styled.shape:
+        raise ValueError(f"match_color_statistics: shapes differ, {tuple(original.shape)} vs {tuple(styled.shape)}")
     lab = srgb_to_oklab(styled)
-    lab[:, 1:] = srgb_to_oklab(original)[:, 1:]
+    n = lab.shape[0]
+    ab_s = lab[:, 1:].reshape(n, 2, -1).double()
+    ab_c = srgb_to_oklab(original)[:, 1:].reshape(n, 2, -1).double()
+    mu_s, mu_c = ab_s.mean(-1, keepdim=True), ab_c.mean(-1, keepdim=True)
+    xs, xc = ab_s - mu_s, ab_c - mu_c
+    count = ab_s.shape[-1]
+    eye = torch.eye(2, dtype=torch.float64, device=lab.device)
+    cov_s = xs @ xs.transpose(1, 2) / count + eps * eye
+    cov_c = xc @ xc.transpose(1, 2) / count
+    root_s, inv_root_s = _sqrtm(cov_s)
+    middle, _ = _sqrtm(root_s @ cov_c @ root_s)
+    transfer = inv_root_s @ middle @ inv_root_s
+    ab = transfer @ xs + mu_c
+    lab[:, 1:] = ab.reshape(lab[:, 1:].shape).to(lab.dtype)
     return oklab_to_srgb(lab)
 
 

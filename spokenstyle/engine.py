@@ -12,8 +12,10 @@ order.
 
 from __future__ import annotations
 
+import difflib
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -27,6 +29,9 @@ from .intent import StyleIntent
 from .plugins import PluginManager, get_plugin_manager
 
 AUTO = "auto"
+
+#: Keyword arguments the engine itself passes to a backend's ``stylize``; no option may use them.
+RESERVED_OPTIONS = frozenset({"content", "intent", "style", "seed", "engine"})
 
 
 @dataclass
@@ -51,6 +56,9 @@ class Result:
               backends and preserve_color), ``total``.
     notes:    the planner's decisions (e.g. a medium with no texture backend installed).
     sources:  where each input came from (path, '<PIL image>', '<tensor>').
+    preserve_color: the colour-keeping mode applied ("luminance", "statistics") or None.
+    options:  the backend options used, per backend (``{"adain": {"alpha": 0.8}}``).
+    masks:    where each input's mask came from, or None per input without one.
     """
 
     tensors: list[torch.Tensor]
@@ -59,6 +67,9 @@ class Result:
     timings: dict[str, float]
     notes: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    preserve_color: str | None = None
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    masks: list[str | None] = field(default_factory=list)
     _alphas: list[Image.Image | None] = field(default_factory=list, repr=False)
     _icc: list[bytes | None] = field(default_factory=list, repr=False)
     _images: list[Image.Image] | None = field(default=None, repr=False)
@@ -105,6 +116,9 @@ class Result:
             "backends": list(self.backends),
             "timings": dict(self.timings),
             "notes": list(self.notes),
+            "preserve_color": self.preserve_color,
+            "options": {name: dict(opts) for name, opts in self.options.items()},
+            "masks": list(self.masks),
             "intent": self.intent.to_dict(),
         }
 
@@ -176,7 +190,13 @@ class Engine:
     def explain(self, prompt: str | None) -> str:
         intent = self.encode(prompt)
         plan = self.plan(intent)
-        return "\n".join([intent.describe(), "backends: " + " -> ".join(plan.backends)] + ["  - " + n for n in plan.notes])
+        lines = [intent.describe(), "backends: " + " -> ".join(plan.backends)] + ["  - " + n for n in plan.notes]
+        for name in plan.backends:
+            declared = self.backend_options(name)
+            if declared:
+                lines.append(f"options of '{name}' (-O KEY=VALUE, options={{...}}):")
+                lines.extend(f"  {key}: {text}" if text else f"  {key}" for key, text in declared.items())
+        return "\n".join(lines)
 
     def backend(self, name: str) -> Any:
         """The style backend instance registered as ``name`` (created once)."""
@@ -191,6 +211,51 @@ class Engine:
                     warmup(self.device)
                 self._backends[comp.name] = instance
             return self._backends[comp.name]
+
+    def backend_options(self, name: str) -> dict[str, str]:
+        """The options style backend ``name`` declares (its ``options`` attribute): name -> help."""
+        instance = self.backend(name)
+        declared = getattr(instance, "options", None)
+        if declared is None:
+            return {}
+        if not isinstance(declared, Mapping) or not all(isinstance(k, str) for k in declared):
+            raise UsageError(
+                f"style backend '{name}' has options={declared!r}; it must be a dict of option name -> "
+                "one-line help, e.g. {'steps': 'optimisation steps (default 200)'}"
+            )
+        clash = sorted(RESERVED_OPTIONS.intersection(declared))
+        if clash:
+            raise UsageError(
+                f"style backend '{name}' declares the option(s) {', '.join(clash)}, which the engine passes "
+                f"itself ({', '.join(sorted(RESERVED_OPTIONS))}); the backend must rename them"
+            )
+        return {k: str(v) for k, v in declared.items()}
+
+    def split_options(self, backends: Sequence[str], options: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+        """``options`` divided among ``backends``: each gets the ones it declares (an option two
+        backends declare goes to both). An option none of them declares is a UsageError."""
+        if options is None:
+            options = {}
+        if not isinstance(options, Mapping):
+            raise UsageError(f"options= must be a dict of name -> value, got {type(options).__name__}")
+        for key in options:
+            if not isinstance(key, str):
+                raise UsageError(f"options= has the key {key!r}; option names are strings such as 'steps'")
+        declared = {name: self.backend_options(name) for name in backends}
+        unknown = [k for k in options if not any(k in d for d in declared.values())]
+        if unknown:
+            accepted = sorted({k for d in declared.values() for k in d})
+            offered = "; ".join(
+                f"'{name}' takes {', '.join(d) if d else 'no options'}" for name, d in declared.items()
+            ) or "no backend ran"
+            hint = difflib.get_close_matches(unknown[0], accepted, n=1)
+            raise UsageError(
+                f"option{'s' if len(unknown) > 1 else ''} {', '.join(repr(k) for k in unknown)} "
+                f"{'are' if len(unknown) > 1 else 'is'} not taken by the backends that run "
+                f"({', '.join(backends) or 'none'}): {offered}"
+                + (f"; did you mean '{hint[0]}'?" if hint else "; remove it or choose another backend")
+            )
+        return {name: {k: v for k, v in options.items() if k in d} for name, d in declared.items()}
 
     def generator(self, name: str, **options: Any) -> Any:
         """A generator registered as ``name``, created with ``options`` (cached per options)."""
@@ -280,10 +345,13 @@ class Engine:
         *,
         backend: str | Sequence[str] = AUTO,
         strength: float = 1.0,
-        preserve_color: bool | None = None,
+        preserve_color: bool | str | None = None,
         max_size: int | None = None,
         seed: int | None = None,
         intent: StyleIntent | None = None,
+        mask: sio.ImageLike | Sequence[sio.ImageLike] | None = None,
+        mask_feather: float | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> Result:
         """Stylize one photo or a batch.
 
@@ -292,10 +360,24 @@ class Engine:
         style:          an optional style image (used by backends that take one).
         backend:        "auto" (the planner decides), a backend name, or several in order.
         strength:       0..1; 0 returns the photos unchanged.
-        preserve_color: keep the photos' own colours; None = as the prompt says.
+        preserve_color: keep the photos' own colours after styling. True or "luminance": the
+                        styled lightness with the photo's colours, pixel for pixel;
+                        "statistics": the styled image's colour variation, matched to the
+                        photo's colour mean and covariance (keeps a texture's colours, in the
+                        photo's palette); False: never; None: as the prompt says (luminance).
         max_size:       shrink the long side to at most this many pixels first.
         seed:           for random parts (grain, ...); None is deterministic (seed 0) for built-ins.
         intent:         a ready :class:`StyleIntent` instead of ``prompt``.
+        mask:           where to apply the look: an image of the photo's size (before
+                        ``max_size``; it is shrunk alike). White = stylize, black = untouched
+                        (bit-identical), grey = blend; colour counts by luminance, transparent
+                        as black. One mask serves every photo (they must then share its size);
+                        a list, or an (N, 1, H, W) tensor, gives one mask per photo.
+        mask_feather:   soften the mask's edges over about this many pixels of the processed
+                        image, inside the white region; None = 1% of the short side (at least
+                        1), 0 = hard edges.
+        options:        backend knobs ({"steps": 50}); each backend gets those its ``options``
+                        attribute declares; one that no backend in the plan declares is an error.
         """
         t_start = time.perf_counter()
         if prompt is not None and intent is not None:
@@ -308,6 +390,10 @@ class Engine:
             raise UsageError(f"strength={strength} is out of range; use a number between 0 and 1")
         if seed is not None and not isinstance(seed, int):
             raise UsageError(f"seed={seed!r} must be an integer")
+        color_mode = _preserve_mode(preserve_color)
+        if mask_feather is not None:
+            if isinstance(mask_feather, bool) or not isinstance(mask_feather, (int, float)) or not mask_feather >= 0:
+                raise UsageError(f"mask_feather={mask_feather!r} must be a number of pixels >= 0 (0 = hard edges)")
 
         # Load.
         items = list(content) if isinstance(content, (list, tuple)) else [content]
@@ -316,6 +402,7 @@ class Engine:
         photos: list[sio.Photo] = []
         for item in items:
             photos.extend(sio.load(item, max_pixels=self.max_pixels, max_size=max_size))
+        masks, mask_sources = self._load_masks(mask, photos, mask_feather)
         style_pixels = None
         if style is not None:
             style_photos = sio.load(style, max_pixels=self.max_pixels, max_size=max_size)
@@ -331,15 +418,18 @@ class Engine:
         changes: dict[str, Any] = {}
         if strength != intent.strength:
             changes["strength"] = strength
-        if preserve_color is not None and bool(preserve_color) != intent.preserve_color:
-            changes["preserve_color"] = bool(preserve_color)
+        if preserve_color is not None and (color_mode is not None) != intent.preserve_color:
+            changes["preserve_color"] = color_mode is not None
         if changes:
             intent = intent.replace(**changes)
+        if preserve_color is None and intent.preserve_color:
+            color_mode = "luminance"  # what "keep the colours" in words means
         t_encoded = time.perf_counter()
 
         # Plan, and create the backends (first use only): "setup", not "stylize".
         plan = self.plan(intent, backend, style=style_pixels is not None)
         runners = [self.backend(name) for name in plan.backends]
+        per_backend = self.split_options(plan.backends, options)
         notes = list(plan.notes)
         t_planned = time.perf_counter()
         outputs: list[torch.Tensor | None] = [None] * len(photos)
@@ -347,6 +437,10 @@ class Engine:
             notes.append("strength 0: the photos are returned unchanged")
             outputs = [p.pixels.to(self.device) for p in photos]
         else:
+            if color_mode is not None:
+                notes.append(f"colours kept: {color_mode} ({_COLOR_MODE_WORDS[color_mode]})")
+            if any(m is not None for m in masks):
+                notes.append(f"masked: {_mask_words(mask_sources, mask_feather, photos)}")
             groups: dict[tuple[int, int], list[int]] = {}
             for i, p in enumerate(photos):
                 groups.setdefault(tuple(p.pixels.shape[-2:]), []).append(i)
@@ -354,13 +448,18 @@ class Engine:
                 batch = torch.stack([photos[i].pixels for i in indices]).to(self.device)
                 original = batch
                 for name, runner in zip(plan.backends, runners):
-                    out = runner.stylize(batch, intent, style=style_pixels, seed=seed, engine=self)
+                    out = runner.stylize(batch, intent, style=style_pixels, seed=seed, engine=self, **per_backend[name])
                     _check_output(name, batch, out)
                     batch = out
-                if intent.preserve_color:
+                if color_mode is not None:
                     from .color import preserve_color as keep
 
-                    batch = keep(original, batch)
+                    batch = keep(original, batch, color_mode)
+                if masks[indices[0]] is not None:
+                    from .masks import apply_mask
+
+                    weights = torch.stack([masks[i] for i in indices]).to(self.device)
+                    batch = apply_mask(original, batch, weights)
                 for j, i in enumerate(indices):
                     outputs[i] = batch[j]
         _sync(self.device)
@@ -379,9 +478,114 @@ class Engine:
             timings=timings,
             notes=notes,
             sources=[p.source for p in photos],
+            preserve_color=color_mode if intent.strength != 0.0 else None,
+            options={k: v for k, v in per_backend.items() if v},
+            masks=mask_sources,
             _alphas=[p.alpha for p in photos],
             _icc=[p.icc_profile for p in photos],
         )
+
+    def _load_masks(
+        self, mask: Any, photos: list[sio.Photo], feather: float | None
+    ) -> tuple[list[torch.Tensor | None], list[str | None]]:
+        """One feathered (1, h, w) weight per photo at its processed size, and the mask sources;
+        every check happens here, before any backend runs."""
+        if mask is None:
+            return [None] * len(photos), [None] * len(photos)
+        from . import masks as smask
+
+        if isinstance(mask, (list, tuple)):
+            given = []
+            for k, item in enumerate(mask):
+                found = smask.load_mask(item, max_pixels=self.max_pixels)
+                if len(found) != 1:
+                    raise UsageError(f"mask=[...] item {k} holds {len(found)} masks; pass one mask per list item")
+                given.extend(found)
+            if len(given) != len(photos):
+                raise UsageError(
+                    f"mask= is a list of {len(given)} masks for {len(photos)} photos; pass one mask per photo, "
+                    "or a single mask for photos of one size"
+                )
+        else:
+            given = smask.load_mask(mask, max_pixels=self.max_pixels)
+            if len(given) == 1:
+                sizes = {p.full_size or p.size for p in photos}
+                if len(sizes) > 1:
+                    listed = ", ".join(f"{w}x{h}" for w, h in sorted(sizes))
+                    raise UsageError(
+                        f"mask= is one {given[0].size[0]}x{given[0].size[1]} mask but the photos differ in size "
+                        f"({listed}); pass a list of masks, one per photo"
+                    )
+                given = given * len(photos)
+            elif len(given) != len(photos):
+                raise UsageError(
+                    f"mask= holds {len(given)} masks for {len(photos)} photos; pass one mask, or one per photo"
+                )
+        weights: list[torch.Tensor | None] = []
+        done: dict[tuple[int, tuple[int, int]], torch.Tensor] = {}
+        for m, p in zip(given, photos):
+            full = p.full_size or p.size
+            if m.size != full:
+                where = f"'{p.source}'" if not p.source.startswith("<") else p.source
+                raise UsageError(
+                    f"mask= is {m.size[0]}x{m.size[1]} but the photo {where} is {full[0]}x{full[1]}; pass a mask "
+                    f"of the photo's size (resize it to {full[0]}x{full[1]}; white = stylize, black = keep)"
+                )
+            key = (id(m), p.size)
+            if key not in done:
+                w = smask.resize_mask(m.weights, p.size)
+                f = smask.default_feather(p.size[1], p.size[0]) if feather is None else feather
+                done[key] = smask.feather_mask(w, f)
+            weights.append(done[key])
+        return weights, [m.source for m in given]
+
+
+_COLOR_MODE_WORDS = {
+    "luminance": "the styled lightness with the photo's own colours",
+    "statistics": "the styled colours re-paletted to the photo's colour statistics",
+}
+
+
+def _preserve_mode(value: Any) -> str | None:
+    """preserve_color= as a mode: "luminance", "statistics" or None (off or as the prompt says)."""
+    from .color import PRESERVE_COLOR_MODES
+
+    if value is None or value is False:
+        return None
+    if value is True:
+        return "luminance"
+    if isinstance(value, str):
+        mode = value.strip().lower()
+        if mode in PRESERVE_COLOR_MODES:
+            return mode
+        hint = difflib.get_close_matches(mode, PRESERVE_COLOR_MODES, n=1)
+        raise UsageError(
+            f"preserve_color={value!r} is not a mode; use True / 'luminance', 'statistics', False or None"
+            + (f" (did you mean '{hint[0]}'?)" if hint else "")
+        )
+    raise UsageError(
+        f"preserve_color={value!r} must be True / 'luminance', 'statistics', False or None, not {type(value).__name__}"
+    )
+
+
+def _mask_words(sources: list[str | None], feather: float | None, photos: list[sio.Photo]) -> str:
+    unique = list(dict.fromkeys(s for s in sources if s is not None))
+    what = unique[0] if len(unique) == 1 else f"{len(sources)} masks"
+    if feather is None:
+        edge = "feather " + ", ".join(
+            sorted({f"{_default_feather(p)} px" for p in photos})
+        ) + " (1% of the short side)"
+    elif feather == 0:
+        edge = "hard edges"
+    else:
+        edge = f"feather {feather:g} px"
+    return f"{what}, {edge}; black areas are untouched"
+
+
+def _default_feather(p: sio.Photo) -> int:
+    from .masks import default_feather
+
+    return default_feather(p.size[1], p.size[0])
 
 
 def _check_output(name: str, given: torch.Tensor, out: Any) -> None:

@@ -46,6 +46,8 @@ class Photo:
     alpha: Image.Image | None = None  # mode "L", same size
     source: str = "<image>"
     icc_profile: bytes | None = None
+    #: (width, height) as given, before ``max_size`` shrank it (a mask must have this size).
+    full_size: tuple[int, int] | None = None
 
     @property
     def size(self) -> tuple[int, int]:
@@ -82,6 +84,17 @@ def open_image(path: str | os.PathLike, *, max_pixels: int | None = DEFAULT_MAX_
     return im
 
 
+def image_size(path: str | os.PathLike) -> tuple[int, int]:
+    """(width, height) of a photo file as displayed (EXIF rotation applied), from its header."""
+    with open_image(path, max_pixels=None) as im:
+        width, height = im.size
+        try:
+            orientation = im.getexif().get(0x0112, 1)
+        except Exception:  # a broken EXIF block: Pillow's exif_transpose ignores it too
+            orientation = 1
+    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+
+
 class warnings_as_errors:
     """Context manager: Pillow's decompression-bomb warning becomes an error (we have our own limit)."""
 
@@ -108,17 +121,19 @@ def load(
     if max_size is not None and int(max_size) < 1:
         raise UsageError(f"max_size={max_size} must be a positive number of pixels")
     if isinstance(source, torch.Tensor):
-        return [Photo(p, source="<tensor>") for p in _tensor_photos(source, max_pixels, max_size)]
+        full = (int(source.shape[-1]), int(source.shape[-2]))
+        return [Photo(p, source="<tensor>", full_size=full) for p in _tensor_photos(source, max_pixels, max_size)]
     if isinstance(source, Image.Image):
         return [_from_pil(source, "<PIL image>", max_pixels, max_size)]
     if isinstance(source, (str, os.PathLike)):
         im = open_image(source, max_pixels=None)
+        full = im.size
         if max_size is not None and im.format == "JPEG":
             scale = int(max_size) / max(im.size)
             if scale < 1:  # decode at a reduced scale (1/2, 1/4, 1/8), cheaply
                 im.draft("RGB", (max(1, int(im.width * scale)), max(1, int(im.height * scale))))
         try:
-            return [_from_pil(im, str(source), max_pixels, max_size)]
+            return [_from_pil(im, str(source), max_pixels, max_size, full)]
         except (OSError, SyntaxError, ValueError) as exc:
             if isinstance(exc, UsageError):
                 raise
@@ -128,11 +143,17 @@ def load(
     )
 
 
-def _from_pil(im: Image.Image, source: str, max_pixels: int | None, max_size: int | None) -> Photo:
+def _from_pil(
+    im: Image.Image, source: str, max_pixels: int | None, max_size: int | None, full: tuple[int, int] | None = None
+) -> Photo:
     _check_pixels(im.width, im.height, max_pixels, source if source.startswith("<") else f"'{source}'")
     icc = im.info.get("icc_profile")
+    full = full or im.size  # before a JPEG draft reduced it
     im.load()
+    before = im.size
     im = ImageOps.exif_transpose(im)
+    if im.size != before:  # rotated by 90 degrees
+        full = (full[1], full[0])
     alpha = None
     mode = im.mode
     if mode == "P":
@@ -157,7 +178,7 @@ def _from_pil(im: Image.Image, source: str, max_pixels: int | None, max_size: in
         if mode not in ("RGB", "L"):
             im = im.convert("RGB")
         pixels = pil_to_tensor(im)
-    photo = Photo(pixels, alpha, source, icc)
+    photo = Photo(pixels, alpha, source, icc, full)
     if max_size is not None:
         photo = _shrink(photo, int(max_size))
     return photo
@@ -225,7 +246,7 @@ def _shrink(photo: Photo, max_size: int) -> Photo:
     # Resample in 8 bits with Lanczos when that loses nothing, else antialiased bilinear.
     im = tensor_to_pil(pixels).resize(size, Image.LANCZOS)
     alpha = photo.alpha.resize(size, Image.LANCZOS) if photo.alpha is not None else None
-    return Photo(pil_to_tensor(im), alpha, photo.source, photo.icc_profile)
+    return Photo(pil_to_tensor(im), alpha, photo.source, photo.icc_profile, photo.full_size)
 
 
 def output_format(path: str | os.PathLike) -> str:

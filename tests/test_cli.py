@@ -159,3 +159,112 @@ def test_help_is_untouched_by_the_one_line_errors(capsys):
     assert exc.value.code == 0
     out = capsys.readouterr().out
     assert "--preserve-color" in out and "usage: spokenstyle stylize" in out
+
+
+# ----------------------------------------------------------------------------- masks, colour modes, options
+def _half_mask(path, size=(256, 171)):
+    import numpy as np
+
+    arr = np.zeros((size[1], size[0]), np.uint8)
+    arr[:, size[0] // 2 :] = 255
+    Image.fromarray(arr).save(path)
+    return path
+
+
+def test_mask_flag_keeps_the_black_half_and_records_the_mode(tmp_path, capsys):
+    import numpy as np
+
+    mask = _half_mask(tmp_path / "half.png")
+    out = tmp_path / "o.png"
+    argv = ["stylize", str(PHOTOS["coffee"]), "-p", "way warmer", "--mask", str(mask), "--mask-feather", "4",
+            "--preserve-color", "statistics", "-o", str(out), "--json"]
+    assert main(argv) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["preserve_color"] == "statistics" and record["mask"] == str(mask)
+    assert any("feather 4 px" in n for n in record["notes"])
+    got = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    original = np.asarray(Image.open(PHOTOS["coffee"]).convert("RGB")).astype(int)
+    assert np.array_equal(got[:, :128], original[:, :128])
+    assert np.abs(got[:, 140:] - original[:, 140:]).mean() > 1.0  # the white half changed
+
+
+def test_bare_preserve_color_is_luminance_even_before_the_photo(tmp_path, capsys):
+    assert main(["stylize", "--preserve-color", str(PHOTOS["chelsea"]), "-p", "warm", "-o", str(tmp_path / "a.png"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["preserve_color"] == "luminance"
+    assert main(["stylize", str(PHOTOS["chelsea"]), "-p", "warm", "-o", str(tmp_path / "b.png"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["preserve_color"] is None
+
+
+def test_option_flag_reaches_the_backend(tmp_path, capsys):
+    import spokenstyle
+    from spokenstyle.testing import isolated_plugins
+
+    seen = []
+
+    class Knobs:
+        options = {"steps": "optimisation steps", "mode": "a word", "fast": "a switch"}
+
+        def stylize(self, content, intent, *, steps=200, mode="a", fast=False, **kw):
+            seen.append((steps, mode, fast))
+            return content
+
+    class Plugin:
+        @spokenstyle.hookimpl
+        def register_style_backends(self, register):
+            register("knobs", Knobs)
+
+    with isolated_plugins(Plugin()):
+        argv = ["stylize", str(PHOTOS["chelsea"]), "--backend", "knobs", "-O", "steps=3", "-O", "mode=soft",
+                "--option", "fast=true", "-o", str(tmp_path / "k.png"), "--json"]
+        assert main(argv) == 0
+        assert seen == [(3, "soft", True)]  # JSON scalars typed, other text kept as text
+        assert json.loads(capsys.readouterr().out)["options"] == {"knobs": {"steps": 3, "mode": "soft", "fast": True}}
+        code, err = _run_in_process(["stylize", str(PHOTOS["chelsea"]), "--backend", "knobs", "-O", "step=3", "-o", str(tmp_path / "x.png")])
+        assert code == 2 and len(err) == 1 and "did you mean 'steps'" in err[0] and "'knobs' takes steps, mode, fast" in err[0]
+    assert not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--mask", "{tmp}/missing.png"], "mask '.*missing.png' does not exist"),
+        (["--mask", "{small}"], r"--mask '.*small.png' is 256x100 but .* is 256x171; the mask \(mask=\) must have the photo's size"),
+        (["--mask", "{notimage}"], "mask= .* is not an image"),
+        (["--mask", "{mask}", "--mask-feather", "-2"], "--mask-feather -2 is negative"),
+        (["--preserve-color", "statistcs"], "not a mode; use luminance or statistics \\(did you mean 'statistics'\\?\\)"),
+        (["-O", "steps"], "'steps' is not KEY=VALUE"),
+        (["-O", "=3"], "is not KEY=VALUE"),
+        (["-O", "two words=3"], "is not a name"),
+        (["-O", "steps=3"], "'steps' is not taken by the backends that run \\(grade\\)"),
+    ],
+)
+def test_new_flag_mistakes_are_one_line_exit_2_and_write_nothing(tmp_path, extra, message):
+    import re
+
+    (tmp_path / "in").mkdir()
+    fill = {
+        "tmp": tmp_path / "in",
+        "small": _half_mask(tmp_path / "in" / "small.png", (256, 100)),
+        "mask": _half_mask(tmp_path / "in" / "mask.png"),
+        "notimage": tmp_path / "in" / "notimage.png",
+    }
+    fill["notimage"].write_text("hello")
+    argv = ["stylize", str(PHOTOS["coffee"]), "-p", "warm", "-o", str(tmp_path / "out" / "o.png")]
+    (tmp_path / "out").mkdir()
+    code, err = _run_in_process(argv + [a.format(**fill) for a in extra])
+    assert code == 2 and len(err) == 1, err
+    assert re.search(message, err[0]), err[0]
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_mask_that_fits_only_some_photos_of_a_batch_fails_before_writing(tmp_path):
+    mask = _half_mask(tmp_path / "m.png")  # coffee's size, not chelsea's
+    code, err = _run_in_process(["stylize", str(PHOTOS["coffee"]), str(PHOTOS["chelsea"]), "-p", "warm", "--mask", str(mask),
+                                 "-o", str(tmp_path / "out"), "-q"])
+    assert code == 2 and len(err) == 1 and "chelsea.jpg' is 256x170" in err[0]
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+def test_explain_json_lists_backend_options(capsys):
+    assert main(["explain", "warmer", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["plan"]["options"] == {"grade": {}}

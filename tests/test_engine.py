@@ -238,3 +238,165 @@ def test_engine_on_cuda():
     result = Engine(device="cuda").stylize(PHOTOS["coffee"], "warmer, more contrast")
     assert result.tensors[0].device.type == "cuda"
     assert warm_index(result.tensor.cpu()) > warm_index(photo("coffee"))
+
+
+# ----------------------------------------------------------------------------- preserve_color modes
+def _ab_stats(x):
+    ab = srgb_to_oklab(x)[:, 1:]
+    return ab.mean(dim=(0, 2, 3)), ab.std(dim=(0, 2, 3))
+
+
+@pytest.mark.parametrize("name", ["coffee", "chelsea", "astronaut"])
+def test_preserve_color_statistics_keeps_the_photos_colour_statistics(engine, name):
+    x = photo(name)
+    prompt = "very cool, much more contrast"
+    styled = engine.stylize(x, prompt).tensor
+    kept = engine.stylize(x, prompt, preserve_color="statistics").tensor
+    (m0, s0), (m1, s1), (m2, s2) = _ab_stats(x), _ab_stats(styled), _ab_stats(kept)
+    assert float((m1 - m0).abs().max()) > 0.02  # the look moved the palette (b falls by 0.036-0.041)
+    # measured: |mean - photo's| <= 0.0052, |std - photo's| <= 0.003 (gamut mapping trims chroma)
+    assert float((m2 - m0).abs().max()) < 0.007 and float((s2 - s0).abs().max()) < 0.004
+    # lightness is the styled image's (to gamut mapping), not the photo's
+    assert float((lum(kept) - lum(styled)).abs().mean()) < 2e-3
+    assert float((lum(styled) - lum(x)).abs().mean()) > 0.02
+
+
+def test_statistics_keeps_a_textures_colour_variation_and_luminance_does_not():
+    class Stripes:
+        """Adds vertical red/green stripes: colour texture, like a painter's strokes."""
+
+        def stylize(self, content, intent, **kw):
+            stripe = (torch.arange(content.shape[-1]) // 4 % 2).float() * 2 - 1
+            tint = torch.tensor([0.12, -0.12, 0.0]).view(1, 3, 1, 1) * stripe
+            return (content + tint).clamp(0, 1)
+
+    class Plugin:
+        @spokenstyle.hookimpl
+        def register_style_backends(self, register):
+            register("stripes", Stripes)
+
+    x = photo("chelsea")
+    stripe = (torch.arange(x.shape[-1]) // 4 % 2).float() * 2 - 1
+    with isolated_plugins(Plugin()):
+        engine = Engine()
+        outs = {mode: engine.stylize(x, backend="stripes", preserve_color=mode).tensor for mode in ("luminance", "statistics")}
+    a0 = srgb_to_oklab(x)[0, 1]
+
+    def stripe_corr(y):
+        da = (srgb_to_oklab(y)[0, 1] - a0).mean(0)  # per column
+        return float(torch.corrcoef(torch.stack([da, stripe]))[0, 1])
+
+    assert stripe_corr(outs["statistics"]) > 0.9
+    assert abs(stripe_corr(outs["luminance"])) < 0.2
+    assert float((srgb_to_oklab(outs["luminance"])[:, 1:] - srgb_to_oklab(x)[:, 1:]).abs().mean()) < 0.003
+
+
+def test_preserve_color_luminance_keeps_colours_per_pixel_and_is_recorded(engine):
+    x = photo("astronaut")
+    lum_mode = engine.stylize(x, "oil painting, very warm", preserve_color="luminance")
+    assert torch.equal(lum_mode.tensor, engine.stylize(x, "oil painting, very warm", preserve_color=True).tensor)
+    ab = srgb_to_oklab(lum_mode.tensor)[:, 1:] - srgb_to_oklab(x)[:, 1:]
+    assert float(ab.abs().mean()) < 0.003 and float(ab.abs().quantile(0.99)) < 0.02
+    assert lum_mode.preserve_color == "luminance" and lum_mode.to_dict()["preserve_color"] == "luminance"
+    assert lum_mode.intent.preserve_color is True
+    assert any("colours kept: luminance" in n for n in lum_mode.notes)
+    assert engine.stylize(x, "warmer").to_dict()["preserve_color"] is None
+    assert engine.stylize(x, "warmer, keep the colours").preserve_color == "luminance"  # from the words
+    off = engine.stylize(x, "warmer, keep the colours", preserve_color=False)  # the argument wins
+    assert off.preserve_color is None and off.intent.preserve_color is False
+    assert engine.stylize(x, "warmer", preserve_color=" Statistics ").preserve_color == "statistics"
+
+
+@pytest.mark.parametrize("bad, message", [("stats", "did you mean 'statistics'"), ("hue", "is not a mode"), (3, "must be True")])
+def test_unknown_preserve_color_mode_is_a_usage_error(engine, bad, message):
+    with pytest.raises(UsageError, match=message) as exc:
+        engine.stylize(photo("coffee"), "warmer", preserve_color=bad)
+    assert "preserve_color=" in str(exc.value) and "luminance" in str(exc.value)
+
+
+# ----------------------------------------------------------------------------- backend options
+class _Recorder:
+    """A texture backend with knobs; records what it was given."""
+
+    media = ("watercolor",)
+    options = {"steps": "optimisation steps (default 200)", "alpha": "style blend 0..1 (default 1)"}
+    calls: list = []
+
+    def stylize(self, content, intent, *, style=None, seed=None, engine=None, steps=200, alpha=1.0, **kwargs):
+        type(self).calls.append({"steps": steps, "alpha": alpha, **kwargs})
+        return content * (1 - 0.5 * alpha)
+
+
+class _AlphaOnly:
+    options = {"alpha": "how much"}
+    calls: list = []
+
+    def stylize(self, content, intent, *, style=None, seed=None, engine=None, **kwargs):
+        type(self).calls.append(kwargs)  # what is left beside the engine's own arguments
+        return content
+
+
+class _OptionsPlugin:
+    @spokenstyle.hookimpl
+    def register_style_backends(self, register):
+        register("recorder", _Recorder)
+        register("alpha-only", _AlphaOnly)
+
+
+def test_declared_options_reach_their_backends_only():
+    _Recorder.calls.clear()
+    _AlphaOnly.calls.clear()
+    with isolated_plugins(_OptionsPlugin()):
+        engine = Engine()
+        result = engine.stylize(photo("chelsea"), "watercolor", options={"steps": 3, "alpha": 0.5})
+        assert result.backends == ["recorder", "grade"]
+        assert _Recorder.calls == [{"steps": 3, "alpha": 0.5}]
+        assert result.options == {"recorder": {"steps": 3, "alpha": 0.5}}
+        assert result.to_dict()["options"] == {"recorder": {"steps": 3, "alpha": 0.5}}
+        # an option two backends declare goes to both; others only to their declarer
+        engine.stylize(photo("chelsea"), backend="recorder,alpha-only", options={"alpha": 1.0, "steps": 7})
+        assert _Recorder.calls[-1] == {"steps": 7, "alpha": 1.0} and _AlphaOnly.calls == [{"alpha": 1.0}]
+        # no options: the backend's defaults
+        engine.stylize(photo("chelsea"), "watercolor")
+        assert _Recorder.calls[-1] == {"steps": 200, "alpha": 1.0}
+        assert "steps: optimisation steps (default 200)" in engine.explain("watercolor")
+
+
+def test_an_option_no_backend_declares_is_a_usage_error():
+    with isolated_plugins(_OptionsPlugin()):
+        engine = Engine()
+        with pytest.raises(UsageError) as exc:
+            engine.stylize(photo("chelsea"), "watercolor", options={"stpes": 3})
+        msg = str(exc.value)
+        assert "'stpes'" in msg and "(recorder, grade)" in msg and "'recorder' takes steps, alpha" in msg
+        assert "'grade' takes no options" in msg and "did you mean 'steps'" in msg
+        with pytest.raises(UsageError, match="'steps' is not taken by the backends that run \\(grade\\)"):
+            engine.stylize(photo("chelsea"), "warmer", options={"steps": 3})
+        with pytest.raises(UsageError, match="options= must be a dict"):
+            engine.stylize(photo("chelsea"), "watercolor", options=[("steps", 3)])
+
+
+def test_a_backend_with_malformed_options_is_named():
+    class Listed:
+        options = ["steps"]
+
+        def stylize(self, content, intent, **kw):
+            return content
+
+    class Reserved:
+        options = {"seed": "clashes with the engine's seed"}
+
+        def stylize(self, content, intent, **kw):
+            return content
+
+    class Plugin:
+        @spokenstyle.hookimpl
+        def register_style_backends(self, register):
+            register("listed", Listed)
+            register("reserved", Reserved)
+
+    with isolated_plugins(Plugin()):
+        with pytest.raises(UsageError, match="style backend 'listed' has options=\\['steps'\\]; it must be a dict"):
+            Engine().stylize(photo("chelsea"), backend="listed")
+        with pytest.raises(UsageError, match="'reserved' declares the option\\(s\\) seed"):
+            Engine().stylize(photo("chelsea"), backend="reserved")

@@ -22,6 +22,11 @@ def register_style_backends(register):
         description="colour and tone grading in Oklab (white balance, contrast, fade, grain, ...)",
     )
     register(
+        "adain",
+        "spokenstyle.builtins.adain:AdaINBackend",
+        description="feed-forward style transfer: encoder, AdaIN, trained decoder (fast)",
+    )
+    register(
         "gatys",
         "spokenstyle.builtins.gatys:GatysBackend",
         description="optimisation-based style transfer (Gram matrices of encoder features, coarse to fine)",
@@ -40,3 +45,19 @@ def register_feature_encoders(register):
         "spokenstyle.encoders.vgg19:VGG19Encoder",
         description="VGG19 with ImageNet weights from a local torchvision-format file",
     )
+
+
+@hookimpl
+def register_generators(register):
+    register(
+        "adain_decoder",
+        "spokenstyle.nn.decoder:pretrained",
+        description="AdaIN decoder for a feature encoder (options: encoder=, weights=)",
+    )
+
+
+@hookimpl
+def register_commands(cli):
+    from ..train.cli import add_commands
+
+    add_commands(cli)

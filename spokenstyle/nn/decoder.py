@@ -1,0 +1,193 @@
+"""The AdaIN decoder: maps encoder features at one tap back to an image.
+
+A light mirror of VGG19's encoder (Huang & Belongie, 2017), narrowed so that decoding a 512²
+image costs a fifth of encoding it and the weights fit in a couple of MB: each stage is a
+nearest-neighbour 2x upsample followed by reflection-padded 3x3 convolutions with ReLU, and the
+last convolution outputs RGB in [0, 1] (a clamp, so colours saturate rather than wrap).
+
+Checkpoints are ``safetensors`` files whose metadata holds the JSON config and the fingerprint
+of the encoder the decoder was trained for (no pickles, see DESIGN "Weights and data").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..errors import UsageError
+
+FORMAT = "spokenstyle.adain_decoder/1"
+
+
+class WeightsError(UsageError):
+    """A decoder file is missing, corrupt, for another architecture, or for another encoder."""
+
+
+@dataclass
+class DecoderConfig:
+    """Architecture of an :class:`AdaINDecoder`; stored in every checkpoint."""
+
+    layer: str = "relu4_1"
+    in_channels: int = 512
+    #: Output channels of each stage, coarsest first; each stage after the first upsamples 2x.
+    widths: tuple[int, ...] = (128, 64, 32)
+    #: Convolutions per stage (the first one changes the width).
+    convs: tuple[int, ...] = (2, 2, 2)
+    upsamples: int = 3
+
+    def __post_init__(self) -> None:
+        self.widths = tuple(int(w) for w in self.widths)
+        self.convs = tuple(int(c) for c in self.convs)
+        if len(self.widths) != len(self.convs) or not self.widths:
+            raise WeightsError(f"decoder config: widths {self.widths} and convs {self.convs} must be non-empty and of equal length")
+
+
+def _conv(cin: int, cout: int) -> nn.Sequential:
+    return nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(cin, cout, 3))
+
+
+class AdaINDecoder(nn.Module):
+    """features (N, C, H/s, W/s) -> image (N, 3, H, W), s = 2**upsamples."""
+
+    def __init__(self, config: DecoderConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or DecoderConfig()
+        cfg = self.config
+        layers: list[nn.Module] = []
+        channels = cfg.in_channels
+        ups = cfg.upsamples
+        for stage, (width, count) in enumerate(zip(cfg.widths, cfg.convs)):
+            if stage > 0 and ups > 0:
+                layers.append(nn.Upsample(scale_factor=2, mode="nearest"))
+                ups -= 1
+            for _ in range(count):
+                layers += [_conv(channels, width), nn.ReLU(inplace=True)]
+                channels = width
+        while ups > 0:  # more upsamples than stages: finish at the last width
+            layers += [nn.Upsample(scale_factor=2, mode="nearest"), _conv(channels, channels), nn.ReLU(inplace=True)]
+            ups -= 1
+        layers.append(_conv(channels, 3))
+        self.body = nn.Sequential(*layers)
+
+    @property
+    def scale(self) -> int:
+        return 2 ** self.config.upsamples
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        if features.dim() != 4 or features.shape[1] != self.config.in_channels:
+            raise UsageError(
+                f"decoder input must be (N, {self.config.in_channels}, h, w) {self.config.layer} features, "
+                f"got {tuple(features.shape)}"
+            )
+        return self.body(features).clamp(0.0, 1.0)
+
+
+def save(decoder: AdaINDecoder, path: str | os.PathLike, *, encoder: str, fingerprint: str,
+         info: dict[str, Any] | None = None, dtype: torch.dtype = torch.float16) -> Path:
+    """Write ``decoder`` as safetensors (``dtype`` weights) atomically, with its config in the metadata."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in decoder.state_dict().items()}
+    metadata = {
+        "format": FORMAT,
+        "config": json.dumps(asdict(decoder.config)),
+        "encoder": encoder,
+        "encoder_fingerprint": fingerprint,
+        "info": json.dumps(info or {}, ensure_ascii=False),
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        save_file(tensors, str(tmp), metadata=metadata)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+@dataclass
+class DecoderCheckpoint:
+    decoder: AdaINDecoder
+    encoder: str
+    fingerprint: str
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def load(path: str | os.PathLike) -> DecoderCheckpoint:
+    """Read a decoder checkpoint written by :func:`save`; every failure is a :class:`WeightsError`."""
+    from safetensors import safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"decoder weights '{path}' do not exist; train one with `spokenstyle train adain` or pass another file")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            metadata = f.metadata() or {}
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as exc:  # noqa: BLE001 - corrupt header, truncated file, not safetensors
+        raise WeightsError(f"cannot read decoder weights '{path}': not a valid safetensors file ({exc})") from None
+    if metadata.get("format") != FORMAT:
+        raise WeightsError(f"'{path}' is not a spokenstyle AdaIN decoder (metadata format {metadata.get('format')!r}, expected {FORMAT!r})")
+    try:
+        config = DecoderConfig(**json.loads(metadata["config"]))
+        info = json.loads(metadata.get("info", "{}"))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise WeightsError(f"decoder weights '{path}' have a bad config: {exc}") from None
+    decoder = AdaINDecoder(config)
+    expected = decoder.state_dict()
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    if missing or unexpected:
+        raise WeightsError(
+            f"decoder weights '{path}' do not match their config: missing {missing[:3]}, unexpected {unexpected[:3]}"
+        )
+    for key, ref in expected.items():
+        if tensors[key].shape != ref.shape:
+            raise WeightsError(
+                f"decoder weights '{path}': '{key}' has shape {tuple(tensors[key].shape)}, the config needs {tuple(ref.shape)}"
+            )
+    decoder.load_state_dict({k: v.float() for k, v in tensors.items()})
+    return DecoderCheckpoint(decoder.eval(), metadata.get("encoder", ""), metadata.get("encoder_fingerprint", ""), info)
+
+
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+
+
+def shipped_path(encoder: str) -> Path:
+    """Where the package keeps the decoder it trained for ``encoder``."""
+    return WEIGHTS_DIR / f"adain_decoder_{encoder}.safetensors"
+
+
+def pretrained(encoder: str = "random", weights: str | os.PathLike | None = None) -> AdaINDecoder:
+    """The decoder for ``encoder``: ``weights`` if given, else the one shipped in the package.
+
+    The returned module carries ``encoder_name``, ``encoder_fingerprint`` and ``info`` from
+    its checkpoint, so a backend can refuse to pair it with the wrong encoder.
+    """
+    if weights is None:
+        path = shipped_path(encoder)
+        if not path.is_file():
+            raise WeightsError(
+                f"spokenstyle ships no AdaIN decoder for the '{encoder}' encoder; train one with "
+                f"`spokenstyle train adain --encoder {encoder} --out decoder.safetensors` and pass decoder=PATH"
+            )
+    else:
+        path = Path(weights).expanduser()
+    ckpt = load(path)
+    if ckpt.encoder and ckpt.encoder != encoder:
+        raise WeightsError(
+            f"decoder weights '{path}' were trained for the '{ckpt.encoder}' encoder, not '{encoder}'; "
+            f"use encoder='{ckpt.encoder}' or a decoder trained for '{encoder}'"
+        )
+    decoder = ckpt.decoder
+    decoder.encoder_name = ckpt.encoder
+    decoder.encoder_fingerprint = ckpt.fingerprint
+    decoder.info = ckpt.info
+    decoder.weights_path = str(path)
+    return decoder

@@ -1,0 +1,1 @@
+"""Training of the networks spokenstyle ships (``spokenstyle train ...``)."""

@@ -1,0 +1,89 @@
+"""AdaIN decoder checkpoints: safetensors round trip, the shipped weights, and clear errors for
+every bad file (corrupt, wrong format, wrong architecture, trained for another encoder)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from spokenstyle import encoders
+from spokenstyle.nn import decoder as decoders
+from spokenstyle.nn.decoder import AdaINDecoder, DecoderConfig, WeightsError
+
+
+def test_architecture_upsamples_by_its_scale():
+    dec = AdaINDecoder(DecoderConfig(in_channels=16, widths=(8, 4), convs=(1, 1), upsamples=2))
+    with torch.no_grad():
+        y = dec(torch.randn(2, 16, 5, 7))
+    assert y.shape == (2, 3, 20, 28) and dec.scale == 4
+    assert float(y.min()) >= 0.0 and float(y.max()) <= 1.0
+    with pytest.raises(ValueError, match=r"\(N, 16, h, w\) relu4_1 features"):
+        dec(torch.randn(1, 15, 4, 4))
+
+
+def test_save_load_round_trip(tmp_path):
+    cfg = DecoderConfig(in_channels=16, widths=(8, 4), convs=(2, 1), upsamples=2)
+    dec = AdaINDecoder(cfg)
+    path = decoders.save(dec, tmp_path / "d.safetensors", encoder="random", fingerprint="abc", info={"psnr": 30.5})
+    ckpt = decoders.load(path)
+    assert ckpt.decoder.config == cfg and ckpt.encoder == "random" and ckpt.fingerprint == "abc"
+    assert ckpt.info == {"psnr": 30.5}
+    for k, v in dec.state_dict().items():  # stored as float16
+        torch.testing.assert_close(ckpt.decoder.state_dict()[k], v.half().float(), rtol=0, atol=0)
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_shipped_decoder_matches_the_random_encoder():
+    path = decoders.shipped_path("random")
+    assert path.is_file(), "the package must ship the decoder for its default encoder"
+    assert path.stat().st_size < 4_000_000  # small enough for the wheel
+    dec = decoders.pretrained("random")
+    # The decoder is only valid with the exact encoder it was trained for.
+    assert dec.encoder_name == "random"
+    assert dec.encoder_fingerprint == encoders.load("random").fingerprint()
+    assert dec.info["heldout"]["reconstruction_psnr_db"] > 18
+
+
+def _write(path, tensors, metadata):
+    from safetensors.torch import save_file
+
+    save_file(tensors, str(path), metadata=metadata)
+    return path
+
+
+def test_bad_decoder_files_are_clear_errors(tmp_path):
+    with pytest.raises(WeightsError, match="do not exist; train one with `spokenstyle train adain`"):
+        decoders.load(tmp_path / "missing.safetensors")
+    corrupt = tmp_path / "corrupt.safetensors"
+    corrupt.write_bytes(b"garbage" * 10)
+    with pytest.raises(WeightsError, match="not a valid safetensors file"):
+        decoders.load(corrupt)
+    good = decoders.save(AdaINDecoder(DecoderConfig(in_channels=8, widths=(4,), convs=(1,), upsamples=1)),
+                         tmp_path / "good.safetensors", encoder="random", fingerprint="f")
+    truncated = tmp_path / "truncated.safetensors"
+    truncated.write_bytes(good.read_bytes()[:-40])
+    with pytest.raises(WeightsError, match="not a valid safetensors file"):
+        decoders.load(truncated)
+    other = _write(tmp_path / "other.safetensors", {"w": torch.zeros(2)}, {"format": "something-else"})
+    with pytest.raises(WeightsError, match="is not a spokenstyle AdaIN decoder"):
+        decoders.load(other)
+    cfg = {"layer": "relu4_1", "in_channels": 8, "widths": [4], "convs": [1], "upsamples": 1}
+    state = {k: v for k, v in AdaINDecoder(DecoderConfig(**cfg)).state_dict().items()}
+    state["body.0.1.weight"] = torch.zeros(4, 9, 3, 3)  # wrong shape for the config
+    wrong = _write(tmp_path / "wrong.safetensors", state, {"format": decoders.FORMAT, "config": json.dumps(cfg)})
+    with pytest.raises(WeightsError, match=r"'body.0.1.weight' has shape \(4, 9, 3, 3\), the config needs \(4, 8, 3, 3\)"):
+        decoders.load(wrong)
+    state.pop("body.0.1.weight")
+    missing = _write(tmp_path / "missing_key.safetensors", state, {"format": decoders.FORMAT, "config": json.dumps(cfg)})
+    with pytest.raises(WeightsError, match="do not match their config: missing"):
+        decoders.load(missing)
+
+
+def test_decoder_for_another_encoder_is_refused(tmp_path):
+    path = decoders.save(AdaINDecoder(), tmp_path / "vgg.safetensors", encoder="vgg19", fingerprint="x")
+    with pytest.raises(WeightsError, match="trained for the 'vgg19' encoder, not 'random'"):
+        decoders.pretrained("random", path)
+    with pytest.raises(WeightsError, match="ships no AdaIN decoder for the 'vgg19' encoder"):
+        decoders.pretrained("vgg19")
