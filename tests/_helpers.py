@@ -84,11 +84,12 @@ def make_dist(root: Path, dist: str, version: str, entry_points: dict[str, str],
 
 
 def ssim(a: torch.Tensor, b: torch.Tensor, window: int = 7) -> float:
-    """Mean structural similarity (Wang et al. 2004) of the Oklab lightness of two (N, 3, H, W)
-    images in [0, 1], with a uniform ``window``×``window`` window; 1 = same structure."""
+    """Mean structural similarity (Wang et al. 2004) of two images in [0, 1], with a uniform
+    ``window``×``window`` window; 1 = same structure. (N, 3, H, W) images are compared on their
+    Oklab lightness, (N, 1, H, W) ones as they are (e.g. ``ssim(lum(a), lum(b))``)."""
     import torch.nn.functional as F
 
-    x, y = lum(a.float()), lum(b.float())
+    x, y = (lum(t.float()) if t.shape[1] == 3 else t.float() for t in (a, b))
     pool = lambda t: F.avg_pool2d(t, window, 1)  # noqa: E731 - valid windows only, no padding bias
     mx, my = pool(x), pool(y)
     vx = pool(x * x) - mx * mx

@@ -40,8 +40,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import UsageError
-from ..intent import MEDIA, StyleIntent
+from ..intent import StyleIntent
 from ..ops import gram, style_loss
+from .texture import TEXTURE_MEDIA, as_style_list, check_weights, style_images
 
 DEFAULT_STYLE_LAYERS: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 #: relu4_2 as in Gatys et al.: deep enough that it keeps the layout and objects but not the
@@ -53,6 +54,7 @@ PYRAMID_MIN = 128
 OPTIMIZERS = ("lbfgs", "adam")
 #: L-BFGS runs this many evaluations between projections of the pixels onto [0, 1].
 LBFGS_CHUNK = 20
+DEFAULT_TILE = 1024
 ADAM_LR = 0.02
 
 
@@ -141,6 +143,19 @@ def encode(encoder, x: torch.Tensor, layers: Sequence[str], *, fast: bool = True
     return out
 
 
+def style_targets(encoder, styles: Sequence[torch.Tensor], weights: Sequence[float], layers: Sequence[str], *, fast: bool = True) -> dict[str, torch.Tensor]:
+    """The style Gram matrices per layer, (1, C, C): the weighted mean over the style images
+    (several styles blend their statistics). Computed without autograd."""
+    out: dict[str, torch.Tensor] = {}
+    with torch.no_grad():
+        for wgt, img in zip(weights, styles):
+            feats = encode(encoder, img, layers, fast=fast)
+            for k in layers:
+                g = gram(feats[k].float()) * wgt
+                out[k] = g if k not in out else out[k] + g
+    return out
+
+
 def total_variation(x: torch.Tensor) -> torch.Tensor:
     """Mean squared difference between neighbouring pixels (horizontal and vertical)."""
     dh = x[..., 1:, :] - x[..., :-1, :]
@@ -160,7 +175,7 @@ class GatysObjective:
         self,
         encoder,
         content: torch.Tensor,
-        style: torch.Tensor | None,
+        style: torch.Tensor | None = None,
         *,
         style_layers: Sequence[str] = DEFAULT_STYLE_LAYERS,
         content_layer: str = DEFAULT_CONTENT_LAYER,
@@ -168,6 +183,7 @@ class GatysObjective:
         content_weight: float = 0.1,
         tv_weight: float = 1.0,
         style_grams: dict[str, torch.Tensor] | None = None,
+        content_norm: float | None = None,
         fast: bool = True,
     ) -> None:
         self.encoder = encoder
@@ -177,8 +193,9 @@ class GatysObjective:
         self.tv_weight = float(tv_weight)
         with torch.no_grad():
             if style_grams is None:
-                feats = encode(encoder, style, self.style_layers, fast=fast)
-                style_grams = {k: gram(feats[k].float()) for k in self.style_layers}
+                if style is None:
+                    raise ValueError("GatysObjective needs style or style_grams")
+                style_grams = style_targets(encoder, [style], [1.0], self.style_layers, fast=fast)
             self.targets = {k: style_grams[k].detach() for k in self.style_layers}
             per_layer = style_weight / len(self.style_layers)
             self.style_scale = {
@@ -188,7 +205,8 @@ class GatysObjective:
             if content_weight > 0:
                 c = encode(encoder, content, (content_layer,), fast=fast)[content_layer].detach()
                 self.content_target = c
-                self.content_scale = content_weight / float(c.square().mean().clamp_min(1e-12))
+                norm = float(c.square().mean()) if content_norm is None else float(content_norm)
+                self.content_scale = content_weight / max(norm, 1e-12)
         self.layers = self.style_layers + ((content_layer,) if self.content_target is not None else ())
 
     def terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -291,7 +309,7 @@ class GatysBackend:
     CPU) but needs no training and works with any style image or medium exemplar."""
 
     name = "gatys"
-    media = tuple(m for m in MEDIA if m != "vintage_film")  # vintage film is a pure grade
+    media = TEXTURE_MEDIA  # every medium but vintage film, which is a pure grade
     priority = 10  # below the feed-forward 'adain' (20): slower, used when asked or alone
     applies_look = False  # the planner runs 'grade' after us for the colour look
     uses_style_image = True
@@ -308,7 +326,8 @@ class GatysBackend:
         "content_layer": "encoder layer for the content loss (default relu4_2)",
         "encoder": "feature encoder: a registered name ('random', 'vgg19') or a FeatureEncoder (default 'random')",
         "style_size": "long side of the style image at full output size, in pixels (default: the output's)",
-        "tile_size": "outputs with a longer side than this are optimised in tiles at the finest levels (default 1024)",
+        "style_weights": "one weight per style image when several are given; their Gram matrices are blended (default: equal)",
+        "tile_size": "pyramid levels with a longer side than this are optimised in overlapping tiles (default 1024)",
         "progress": "show a progress bar on stderr (default False)",
     }
 
@@ -319,7 +338,7 @@ class GatysBackend:
     def handles(self, intent: StyleIntent) -> bool:
         return intent.medium in self.media
 
-    def _encoder(self, encoder: Any, device: torch.device):
+    def _encoder(self, encoder: Any, device: torch.device, engine: Any = None):
         from ..encoders import FeatureEncoder, load
 
         if isinstance(encoder, FeatureEncoder):
@@ -329,7 +348,7 @@ class GatysBackend:
         key = (encoder, str(device))
         with self._lock:
             if key not in self._encoders:
-                self._encoders[key] = load(encoder).to(device)
+                self._encoders[key] = load(encoder, plugins=getattr(engine, "plugins", None)).to(device)
             return self._encoders[key]
 
     def warmup(self, device) -> None:
@@ -345,9 +364,9 @@ class GatysBackend:
         content: torch.Tensor,
         intent: StyleIntent,
         *,
-        style: torch.Tensor | None = None,
+        style: Any = None,
         seed: int | None = None,
-        engine=None,
+        engine: Any = None,
         steps: int = 100,
         style_weight: float = 1.0,
         content_weight: float = 0.1,
@@ -358,114 +377,154 @@ class GatysBackend:
         content_layer: str = DEFAULT_CONTENT_LAYER,
         encoder: Any = "random",
         style_size: int | None = None,
-        tile_size: int = 1024,
+        style_weights: Any = None,
+        tile_size: int = DEFAULT_TILE,
         progress: bool = False,
         **_: Any,
     ) -> torch.Tensor:
         """Stylize ``content`` ((N, 3, H, W) sRGB in [0, 1]); returns a tensor of the same shape.
 
-        The style comes from ``style`` ((1, 3, H, W) or (3, H, W) in [0, 1]) or, without one,
-        from the ``exemplar`` generator for ``intent.medium``. Each photo of a batch is
-        optimised on its own, so a result does not depend on what else is in the batch.
+        The style comes from ``style`` ((1, 3, H, W) or (3, H, W) in [0, 1], or a list of them)
+        or, without one, from the ``exemplar`` generator for ``intent.medium``. Each photo of a
+        batch is optimised on its own, so a result does not depend on the rest of the batch.
         """
         if not isinstance(content, torch.Tensor) or content.dim() != 4 or content.shape[1] != 3:
             shape = tuple(content.shape) if isinstance(content, torch.Tensor) else type(content).__name__
-            raise UsageError(f"content must be an (N, 3, H, W) tensor, got {shape}")
+            raise UsageError(f"gatys: content must be an (N, 3, H, W) tensor, got {shape}")
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-            raise UsageError(f"steps={steps!r} must be an integer >= 1 (e.g. steps=100)")
+            raise UsageError(f"gatys: steps={steps!r} must be an integer >= 1 (e.g. steps=100)")
         opt_name = str(optimizer).strip().lower()
         if opt_name not in OPTIMIZERS:
-            raise UsageError(f"optimizer={optimizer!r} is unknown; use one of {', '.join(OPTIMIZERS)}")
+            raise UsageError(f"gatys: optimizer={optimizer!r} is unknown; use one of {', '.join(OPTIMIZERS)}")
         style_weight = _check_number("style_weight", style_weight)
         content_weight = _check_number("content_weight", content_weight)
         tv_weight = _check_number("tv_weight", tv_weight)
+        if not isinstance(pyramid, bool):
+            raise UsageError(f"gatys: pyramid={pyramid!r} must be True or False")
         if isinstance(layers, str):
             layers = [s.strip() for s in layers.split(",") if s.strip()]
         layers = tuple(layers)
         if not layers:
-            raise UsageError("layers= is empty; name at least one encoder layer, e.g. layers=('relu1_1', 'relu3_1')")
+            raise UsageError("gatys: layers= is empty; name at least one encoder layer, e.g. layers='relu1_1,relu3_1'")
         if style_size is not None and (isinstance(style_size, bool) or not isinstance(style_size, int) or style_size < 16):
-            raise UsageError(f"style_size={style_size!r} must be an integer >= 16 (pixels of the long side) or None")
+            raise UsageError(f"gatys: style_size={style_size!r} must be an integer >= 16 (pixels of the long side) or None")
         if isinstance(tile_size, bool) or not isinstance(tile_size, int) or tile_size < 64:
-            raise UsageError(f"tile_size={tile_size!r} must be an integer >= 64 (pixels)")
-        strength = float(intent.strength)
-        if strength == 0.0:
+            raise UsageError(f"gatys: tile_size={tile_size!r} must be an integer >= 64 (pixels)")
+        if intent.strength == 0.0:
             return content
+        strength = float(intent.strength)
 
         device = content.device
-        enc = self._encoder(encoder, device)
+        enc = self._encoder(encoder, device, engine)
         for name in layers + (content_layer,):
             if name not in enc.taps:
-                arg = "content_layer" if name == content_layer and name not in layers else "layers"
+                arg = "layers" if name in layers else "content_layer"
                 raise UsageError(
-                    f"{arg}: {name!r} is not a layer of the '{enc.name}' encoder; use some of {', '.join(enc.taps)}"
+                    f"gatys: {arg}: {name!r} is not a layer of the '{enc.name}' encoder; use some of {', '.join(enc.taps)}"
                 )
-        style_img = self._style_image(style, intent, content, seed=seed, engine=engine)
-
         n, _, h, w = content.shape
-        sizes = pyramid_sizes(h, w, bool(pyramid))
+        styles = self._style_images(style, intent, engine=engine, seed=seed, size=style_size or max(h, w), device=device)
+        weights = check_weights(style_weights, len(styles), self.name)
+
+        sizes = pyramid_sizes(h, w, pyramid)
         counts = level_steps(steps, len(sizes))
+        plans = [(size, k, _grid(size, tile_size)) for size, k in zip(sizes, counts)]
         from tqdm import tqdm
 
-        bar = tqdm(total=n * sum(counts), desc="gatys", unit="step", disable=not progress, file=sys.stderr,
+        total = n * sum(k * (len(grid) if grid is not None else 1) for _, k, grid in plans)
+        bar = tqdm(total=total, desc="gatys", unit="step", disable=not progress, file=sys.stderr,
                    dynamic_ncols=True, leave=False)
+        settings = dict(style_layers=layers, content_layer=content_layer, style_weight=style_weight * strength,
+                        content_weight=content_weight, tv_weight=tv_weight * strength)
         outputs = []
         try:
             for i in range(n):
                 photo = content[i : i + 1].float()
-                x = None
-                for (lh, lw), k in zip(sizes, counts):
+                x = prev = None
+                for (lh, lw), k, grid in plans:
                     level_content = _resize(photo, (lh, lw)).clamp(0.0, 1.0)
-                    s_long = round((style_size or max(h, w)) * max(lh, lw) / max(h, w))
-                    sh, sw = style_img.shape[-2:]
-                    scale = s_long / max(sh, sw)
-                    level_style = _resize(style_img, (max(1, round(sh * scale)), max(1, round(sw * scale)))).clamp(0.0, 1.0)
-                    objective = GatysObjective(
-                        enc, level_content, level_style, style_layers=layers, content_layer=content_layer,
-                        style_weight=style_weight * strength, content_weight=content_weight,
-                        tv_weight=tv_weight * strength,
-                    )
+                    # The style at this level's scale: its long side follows the output's.
+                    s_long = (style_size or max(h, w)) * max(lh, lw) / max(h, w)
+                    level_styles = [_resize_long(img, s_long) for img in styles]
+                    grams = style_targets(enc, level_styles, weights, layers)
                     if x is None:
                         start = level_content
-                    else:  # the coarse level's change, upsampled, on this level's sharper photo
-                        start = (level_content + _resize(x - prev_content, (lh, lw))).clamp(0.0, 1.0)
-                    prev_content = level_content
-                    x = optimize(objective, start, k, opt_name, bar=bar)
+                    else:  # the coarser level's change, upsampled, on this level's sharper photo
+                        start = (level_content + _resize(x - prev, (lh, lw))).clamp(0.0, 1.0)
+                    prev = level_content
+                    if grid is None:
+                        objective = GatysObjective(enc, level_content, style_grams=grams, **settings)
+                        x = optimize(objective, start, k, opt_name, bar=bar)
+                    else:
+                        x = self._tiled(enc, level_content, start, grams, grid, k, opt_name, settings, bar)
                 outputs.append(x)
         finally:
             bar.close()
         return torch.cat(outputs).to(content.dtype)
 
-    def _style_image(self, style, intent: StyleIntent, content: torch.Tensor, *, seed, engine) -> torch.Tensor:
-        """The style image as (1, 3, H, W) float32 on the content's device."""
+    @staticmethod
+    def _tiled(enc, content, start, grams, grid, steps, opt_name, settings, bar) -> torch.Tensor:
+        """One level optimised tile by tile against the same global style Grams, the tiles'
+        outputs cross-faded over their overlaps. The content loss is normalised once for the
+        whole image (the mean over tiles), so every tile weighs content and style alike."""
+        from ..tiling import TileAccumulator
+
+        layer = settings["content_layer"]
+        norms = []
+        with torch.no_grad():
+            for box in grid:
+                c = encode(enc, content[box.index], (layer,))[layer]
+                norms.append(float(c.square().mean()) * box.height * box.width)
+        norm = sum(norms) / sum(b.height * b.width for b in grid)
+        acc = TileAccumulator(grid)
+        for box in grid:
+            objective = GatysObjective(enc, content[box.index], style_grams=grams, content_norm=norm, **settings)
+            acc.add(box, optimize(objective, start[box.index], steps, opt_name, bar=bar))
+        return acc.result().clamp(0.0, 1.0)
+
+    def _style_images(self, style, intent: StyleIntent, *, engine, seed, size: int, device) -> list[torch.Tensor]:
+        """The style image(s) as (1, 3, H, W) float32 tensors on ``device``: the caller's, or an
+        exemplar of the intent's medium (long side ``size``, at most 1024)."""
         if style is not None:
-            if not isinstance(style, torch.Tensor):
-                raise UsageError(f"style must be a (1, 3, H, W) tensor in [0, 1], got {type(style).__name__}")
-            if style.dim() == 3:
-                style = style.unsqueeze(0)
-            if style.dim() != 4 or style.shape[0] != 1 or style.shape[1] != 3 or min(style.shape[-2:]) < 16:
-                raise UsageError(
-                    f"style must be one RGB image as a (1, 3, H, W) tensor with H, W >= 16, got {tuple(style.shape)}; "
-                    "load it with spokenstyle.io.load(path)[0].pixels.unsqueeze(0)"
-                )
-            if not style.is_floating_point():
-                raise UsageError(f"style must be a float tensor in [0, 1], got dtype {style.dtype}; divide 8-bit pixels by 255")
-            return style.to(device=content.device, dtype=torch.float32)
-        if intent.medium is None:
+            images = as_style_list(style, self.name)
+            for i, img in enumerate(images):
+                if min(img.shape[-2:]) < 16:
+                    raise UsageError(f"gatys: style image {i} is {tuple(img.shape[-2:])} pixels; it needs at least 16x16")
+            return [img.to(device=device, dtype=torch.float32).clamp(0.0, 1.0) for img in images]
+        if not intent.medium:
             raise UsageError(
-                "gatys needs a style image (style=...) or a prompt that names a medium (e.g. 'oil painting', '水墨')"
+                "the 'gatys' backend needs a style image or a medium: pass style= (CLI: --style IMAGE) "
+                "or name a medium in the prompt, e.g. 'oil painting' or '水墨风'"
             )
         try:
-            if engine is None:
-                raise LookupError("no engine was given")
-            generate = engine.generator("exemplar")
-        except (UsageError, LookupError) as exc:
+            images, _ = style_images(None, intent, backend=self.name, engine=engine, seed=0 if seed is None else seed,
+                                     size=min(int(size), 1024), device=device)
+        except UsageError as exc:
+            if "exemplar" not in str(exc):
+                raise
             raise UsageError(
-                f"gatys needs a style image (style=...) for the {intent.medium.replace('_', ' ')} medium: "
-                f"no exemplar generator is available ({exc}); pass style= or run through an Engine with one installed"
+                f"gatys: no style image was given and no exemplar of the {intent.medium.replace('_', ' ')} medium can "
+                f"be made ({exc}); pass style= (CLI: --style IMAGE)"
             ) from None
-        size = max(PYRAMID_MIN, min(512, max(content.shape[-2:])))
-        exemplar = generate(intent, size=size, seed=0 if seed is None else seed, device=content.device)
-        if not isinstance(exemplar, torch.Tensor) or exemplar.dim() != 4 or exemplar.shape[:2] != (1, 3):
-            raise UsageError(f"the exemplar generator returned {getattr(exemplar, 'shape', type(exemplar).__name__)}, not (1, 3, H, W)")
-        return exemplar.to(device=content.device, dtype=torch.float32).clamp(0.0, 1.0)
+        for img in images:
+            if not isinstance(img, torch.Tensor) or img.dim() != 4 or tuple(img.shape[:2]) != (1, 3):
+                raise UsageError(f"gatys: the exemplar generator returned {getattr(img, 'shape', type(img).__name__)}, not (1, 3, H, W)")
+        return [img.to(device=device, dtype=torch.float32).clamp(0.0, 1.0) for img in images]
+
+
+def _resize_long(x: torch.Tensor, long_side: float) -> torch.Tensor:
+    h, w = x.shape[-2:]
+    scale = long_side / max(h, w)
+    return _resize(x, (max(16, round(h * scale)), max(16, round(w * scale)))).clamp(0.0, 1.0)
+
+
+def _grid(size: tuple[int, int], tile_size: int):
+    """The tile grid for a level larger than ``tile_size`` (None: optimise it whole)."""
+    if max(size) <= tile_size:
+        return None
+    from ..tiling import TileGrid
+
+    # The overlap spans more than relu5_1's 16-px cells several times over, so the cross-fade
+    # hides each tile's zero-padded border; tile origins on a 16-px lattice keep every tile's
+    # pooling grid aligned with its neighbours'.
+    return TileGrid(size[0], size[1], tile_size, overlap=max(32, tile_size // 8) // 16 * 16, multiple=16)
