@@ -162,7 +162,7 @@ def test_fast_encoder_pass_matches_the_encoder(encoder, cat):
     assert list(got) == list(ref)
     for k in layers:
         torch.testing.assert_close(got[k], ref[k], rtol=1e-4, atol=1e-4)
-    # and its gradient, through the fused conv+ReLU backward
+    # and its gradient (channels_last, in-place ReLUs)
     x1, x2 = cat.clone().requires_grad_(), cat.clone().requires_grad_()
     sum(v.square().mean() for v in encoder(x1, layers).values()).backward()
     sum(v.square().mean() for v in encode(encoder, x2, layers).values()).backward()
