@@ -246,8 +246,8 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
     outputs = _output_paths(inputs, args.output, batch)
     for src in inputs:  # headers only: fail before writing anything
         sio.open_image(src, max_pixels=None).close()
-    if args.style is not None:
-        sio.open_image(args.style, max_pixels=None).close()
+    for style_path in args.style or ():
+        sio.open_image(style_path, max_pixels=None).close()
     if args.mask_feather is not None and args.mask_feather < 0:
         raise UsageError(f"--mask-feather {args.mask_feather:g} is negative; use a number of pixels >= 0 (0 = hard edges)")
     if args.mask is not None:
@@ -282,7 +282,7 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
             result = engine.stylize(
                 str(src),
                 intent=intent,
-                style=args.style,
+                style=(args.style[0] if len(args.style) == 1 else args.style) if args.style else None,
                 backend=args.backend,
                 strength=args.strength,
                 preserve_color=args.preserve_color,
@@ -405,7 +405,8 @@ def _add_builtin_commands(cli: CommandRegistry) -> None:
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="photo files or folders of photos")
     p.add_argument("-p", "--prompt", default="", metavar="TEXT", help="the look, e.g. '暖一点，对比度高一点' or 'kinda dreamy'")
-    p.add_argument("-s", "--style", metavar="IMAGE", default=None, help="a style image (for backends that take one)")
+    p.add_argument("-s", "--style", metavar="IMAGE", default=None, action="append",
+                   help="a style image (for backends that take one); repeat to blend several (-O style_weights=0.7,0.3)")
     p.add_argument("-o", "--output", metavar="PATH", default=None,
                    help="output file (.png/.jpg/.webp) for one input, output folder for a batch "
                    "(default: NAME-stylized.EXT here, or ./spokenstyle-out/)")

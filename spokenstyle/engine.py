@@ -341,7 +341,7 @@ class Engine:
         self,
         content: sio.ImageLike | Sequence[sio.ImageLike],
         prompt: str | None = None,
-        style: sio.ImageLike | None = None,
+        style: sio.ImageLike | Sequence[sio.ImageLike] | None = None,
         *,
         backend: str | Sequence[str] = AUTO,
         strength: float = 1.0,
@@ -357,7 +357,8 @@ class Engine:
 
         content:        a path, PIL image, (3, H, W) / (N, 3, H, W) tensor, or a list of them.
         prompt:         the look in words (English, Chinese or both); None/"" = no change.
-        style:          an optional style image (used by backends that take one).
+        style:          an optional style image (used by backends that take one), or a list of
+                        them to blend (``adain``: weights in ``options={"style_weights": [...]}``).
         backend:        "auto" (the planner decides), a backend name, or several in order.
         strength:       0..1; 0 returns the photos unchanged.
         preserve_color: keep the photos' own colours after styling. True or "luminance": the
@@ -403,10 +404,17 @@ class Engine:
         for item in items:
             photos.extend(sio.load(item, max_pixels=self.max_pixels, max_size=max_size))
         masks, mask_sources = self._load_masks(mask, photos, mask_feather)
-        style_pixels = None
+        style_pixels: torch.Tensor | list[torch.Tensor] | None = None
         if style is not None:
-            style_photos = sio.load(style, max_pixels=self.max_pixels, max_size=max_size)
-            style_pixels = style_photos[0].pixels.unsqueeze(0).to(self.device)
+            styles = list(style) if isinstance(style, (list, tuple)) else [style]
+            if not styles:
+                raise UsageError("style= is an empty list; pass a style image, several, or None")
+            loaded = [
+                sio.load(s, max_pixels=self.max_pixels, max_size=max_size)[0].pixels.unsqueeze(0).to(self.device)
+                for s in styles
+            ]
+            # One image stays a tensor (the common contract); several go to the backend as a list.
+            style_pixels = loaded[0] if len(loaded) == 1 else loaded
         _sync(self.device)
         t_loaded = time.perf_counter()
 
@@ -605,7 +613,7 @@ _engines_lock = threading.Lock()
 def stylize(
     content: sio.ImageLike | Sequence[sio.ImageLike],
     prompt: str | None = None,
-    style: sio.ImageLike | None = None,
+    style: sio.ImageLike | Sequence[sio.ImageLike] | None = None,
     *,
     text_encoder: str = "lexicon",
     device: str = AUTO,

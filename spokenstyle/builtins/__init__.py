@@ -50,6 +50,11 @@ def register_feature_encoders(register):
 @hookimpl
 def register_generators(register):
     register(
+        "exemplar",
+        "spokenstyle.builtins.exemplar:ExemplarGenerator",
+        description="procedural style image for a medium (brush strokes, washes, hatching, tesserae, ...), seeded",
+    )
+    register(
         "adain_decoder",
         "spokenstyle.nn.decoder:pretrained",
         description="AdaIN decoder for a feature encoder (options: encoder=, weights=)",

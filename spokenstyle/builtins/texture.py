@@ -79,6 +79,8 @@ def check_weights(weights: Sequence[float] | None, count: int, backend: str) -> 
     """Normalised style weights (equal when None); clear errors for bad ones."""
     if weights is None:
         return [1.0 / count] * count
+    if isinstance(weights, str):  # from the CLI: -O style_weights=0.7,0.3
+        weights = [w for w in weights.replace(";", ",").split(",") if w.strip()]
     try:
         values = [float(w) for w in (weights if isinstance(weights, (list, tuple)) else [weights])]
     except (TypeError, ValueError):
