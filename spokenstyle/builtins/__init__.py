@@ -26,6 +26,11 @@ def register_style_backends(register):
         "spokenstyle.builtins.adain:AdaINBackend",
         description="feed-forward style transfer: encoder, AdaIN, trained decoder (fast)",
     )
+    register(
+        "gatys",
+        "spokenstyle.builtins.gatys:GatysBackend",
+        description="optimisation-based style transfer (Gram matrices of encoder features, coarse to fine)",
+    )
 
 
 @hookimpl
