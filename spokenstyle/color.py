@@ -152,7 +152,7 @@ def _sqrtm(m: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 def match_color_statistics(original: torch.Tensor, styled: torch.Tensor, *, eps: float = 1e-6) -> torch.Tensor:
     """Per image: Oklab L of ``styled``; its (a, b) mapped affinely so that their mean and 2x2
-    covariance equal those of ``original``.
+    covariance equal those of ``original`` (which may have another size, or be one image for all).
 
     The map is the Monge-Kantorovich linear transfer (Pitie & Kokaram, 2007),
     ``A = Cs^-1/2 (Cs^1/2 Cc Cs^1/2)^1/2 Cs^-1/2``: of all affine maps that give the target
@@ -164,12 +164,17 @@ def match_color_statistics(original: torch.Tensor, styled: torch.Tensor, *, eps:
     is not blown up into colour noise; such an image gets the original's mean colour.
     Out-of-gamut results lose chroma (keeping L and hue), so the match is exact up to that.
     """
-    if original.shape != styled.shape:
-        raise ValueError(f"match_color_statistics: shapes differ, {tuple(original.shape)} vs {tuple(styled.shape)}")
+    if original.dim() != 4 or styled.dim() != 4 or original.shape[1] != 3 or styled.shape[1] != 3 \
+            or original.shape[0] not in (1, styled.shape[0]):
+        raise ValueError(
+            f"match_color_statistics: need (N, 3, H, W) images with one original per styled image (or one for all), "
+            f"got {tuple(original.shape)} and {tuple(styled.shape)}"
+        )
     lab = srgb_to_oklab(styled)
     n = lab.shape[0]
     ab_s = lab[:, 1:].reshape(n, 2, -1).double()
-    ab_c = srgb_to_oklab(original)[:, 1:].reshape(n, 2, -1).double()
+    # Only statistics are taken from ``original``: its size may differ (a style image).
+    ab_c = srgb_to_oklab(original)[:, 1:].reshape(original.shape[0], 2, -1).double().expand(n, -1, -1)
     mu_s, mu_c = ab_s.mean(-1, keepdim=True), ab_c.mean(-1, keepdim=True)
     xs, xc = ab_s - mu_s, ab_c - mu_c
     count = ab_s.shape[-1]

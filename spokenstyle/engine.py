@@ -274,7 +274,8 @@ class Engine:
         """Which backends to run for ``intent``.
 
         ``auto``: a backend that renders the intent's medium (its ``media`` lists it and its
-        optional ``handles(intent)`` agrees; highest ``priority`` wins), then ``grade`` for the
+        optional ``handles(intent)`` agrees; an installed plugin's backend before the built-in
+        ``adain``/``gatys``, then the highest ``priority``), then ``grade`` for the
         look unless that backend sets ``applies_look = True``. A medium nobody renders is
         graded only, and a note says so. ``backend`` may also name one backend, or several
         ("texture,grade" or a list), which run in that order.
@@ -286,7 +287,11 @@ class Engine:
         else:
             names = []
         if names:
-            return Plan([self.plugins.get("style_backend", n).name for n in names], ["backend chosen by the caller"])
+            comps = [self.plugins.get("style_backend", n) for n in names]
+            notes = ["backend chosen by the caller"]
+            if style and not any(getattr(c.load(), "uses_style_image", False) for c in comps):
+                notes.append("the style image was not used: none of these backends takes one")
+            return Plan([c.name for c in comps], notes)
 
         notes: list[str] = []
         chosen: str | None = None
@@ -304,7 +309,7 @@ class Engine:
         if intent.medium:
             ranked = sorted(
                 (c for c in candidates if intent.medium in c[2] or "*" in c[2]),
-                key=lambda c: (-(c[4] or 0), c[0].builtin, c[0].name),
+                key=_rank,
             )
             for comp, factory, _media, _uses_style, _prio in ranked:
                 instance = self.backend(comp.name)
@@ -324,7 +329,7 @@ class Engine:
                 medium_rendered = True
                 notes.append(f"{medium_words} rendered by '{chosen}'")
         elif want_style:
-            ranked = sorted((c for c in candidates if c[3]), key=lambda c: (-(c[4] or 0), c[0].builtin, c[0].name))
+            ranked = sorted((c for c in candidates if c[3]), key=_rank)
             if ranked:
                 chosen = ranked[0][0].name
                 applies_look = bool(getattr(self.backend(chosen), "applies_look", False))
@@ -594,6 +599,13 @@ def _default_feather(p: sio.Photo) -> int:
     from .masks import default_feather
 
     return default_feather(p.size[1], p.size[0])
+
+
+def _rank(candidate: tuple) -> tuple:
+    """Planner order: a plugin's backend before the built-ins (a user who installs a backend for a
+    medium wants it, not the generic texture transfer), then higher ``priority``, then name."""
+    comp, _factory, _media, _uses_style, priority = candidate
+    return (comp.builtin, -(priority or 0), comp.name)
 
 
 def _check_output(name: str, given: torch.Tensor, out: Any) -> None:

@@ -51,8 +51,16 @@ def style_distance(encoder, x: torch.Tensor, style: torch.Tensor) -> float:
 
 
 @pytest.fixture(scope="module")
-def gravel():
-    return _load("data/photos/train/gravel.jpg", 256)
+def painting():
+    """An impressionist canvas painted by the exemplar generator (examples/painting.jpg)."""
+    return _load("examples/painting.jpg", 256)
+
+
+@pytest.fixture(scope="module")
+def oil():
+    from spokenstyle.builtins.exemplar import ExemplarGenerator
+
+    return ExemplarGenerator()(StyleIntent(medium="oil_painting"), size=256, seed=1)
 
 
 @pytest.fixture(scope="module")
@@ -60,20 +68,23 @@ def astronaut():
     return _load("data/photos/train/astronaut.jpg", 256)
 
 
-def test_transfers_style_and_keeps_structure(backend, encoder, gravel, astronaut):
-    content = photo("coffee")
-    for style in (gravel, astronaut):
+@pytest.mark.parametrize("name", ["coffee", "chelsea"])
+def test_transfers_style_and_keeps_structure(backend, encoder, painting, oil, astronaut, name):
+    content = photo(name)
+    for style in (painting, oil, astronaut):
         out = backend.stylize(content, StyleIntent(), style=style)
         before, after = style_distance(encoder, content, style), style_distance(encoder, out, style)
-        # measured: the style distance falls to 10-25 % of the photo's own; structure SSIM ~0.3-0.5
-        assert after < 0.5 * before, (before, after)
-        assert ssim(lum(out), lum(content)) > 0.2
+        # measured with the shipped decoder: the style distance falls to 16-50 % of the photo's
+        # own (chelsea + oil exemplar 2.24 -> 0.36; coffee + painting 1.25 -> 0.63), and the
+        # lightness SSIM to the photo is 0.39-0.56 (an unrelated photo scores below 0.1)
+        assert after < 0.6 * before, (before, after)
+        assert ssim(lum(out), lum(content)) > 0.3
 
 
-def test_alpha_trades_content_for_style(backend, encoder, gravel):
+def test_alpha_trades_content_for_style(backend, encoder, painting):
     content = photo("chelsea")
-    outs = [backend.stylize(content, StyleIntent(), style=gravel, alpha=a) for a in (0.0, 0.5, 1.0)]
-    dist = [style_distance(encoder, o, gravel) for o in outs]
+    outs = [backend.stylize(content, StyleIntent(), style=painting, alpha=a) for a in (0.0, 0.5, 1.0)]
+    dist = [style_distance(encoder, o, painting) for o in outs]
     assert dist[0] > dist[1] > dist[2]
     # alpha 0 decodes the photo's own features: the decoder's reconstruction error only.
     mse = float(((outs[0] - content) ** 2).mean())
@@ -81,24 +92,26 @@ def test_alpha_trades_content_for_style(backend, encoder, gravel):
     assert psnr > 20, f"reconstruction PSNR {float(psnr):.1f} dB"  # measured ~24-26 dB
 
 
-def test_strength_maps_to_alpha_and_zero_returns_the_photo(backend, gravel):
+def test_strength_maps_to_alpha_and_zero_returns_the_photo(backend, painting):
     content = photo("coffee")
-    half = backend.stylize(content, StyleIntent(strength=0.5), style=gravel)
-    torch.testing.assert_close(half, backend.stylize(content, StyleIntent(), style=gravel, alpha=0.5))
-    assert backend.stylize(content, StyleIntent(strength=0.0), style=gravel) is content
+    half = backend.stylize(content, StyleIntent(strength=0.5), style=painting)
+    torch.testing.assert_close(half, backend.stylize(content, StyleIntent(), style=painting, alpha=0.5))
+    assert backend.stylize(content, StyleIntent(strength=0.0), style=painting) is content
     result = spokenstyle.Engine(device="cpu").stylize(content, "oil painting", strength=0.0)
     assert torch.equal(result.tensors[0], content[0])
 
 
-def test_style_interpolation(backend, encoder, gravel, astronaut):
+def test_style_interpolation(backend, encoder, painting, astronaut):
     content = photo("coffee")
-    a = backend.stylize(content, StyleIntent(), style=gravel)
+    a = backend.stylize(content, StyleIntent(), style=painting)
     b = backend.stylize(content, StyleIntent(), style=astronaut)
-    only_a = backend.stylize(content, StyleIntent(), style=[gravel, astronaut], style_weights=[1, 0])
+    only_a = backend.stylize(content, StyleIntent(), style=[painting, astronaut], style_weights=[1, 0])
     torch.testing.assert_close(only_a, a, atol=1e-5, rtol=0)
-    mix = backend.stylize(content, StyleIntent(), style=[gravel, astronaut], style_weights=[0.5, 0.5])
-    # the blend sits between the two styles: closer to each than the other pure output is
-    assert style_distance(encoder, mix, gravel) < style_distance(encoder, b, gravel)
+    # the feature statistics blend: without the colour match (which takes the most weighted
+    # style's palette), the mix sits between the two styles
+    a, b = (backend.stylize(content, StyleIntent(), style=s, match_colors=False) for s in (painting, astronaut))
+    mix = backend.stylize(content, StyleIntent(), style=[painting, astronaut], style_weights=[0.5, 0.5], match_colors=False)
+    assert style_distance(encoder, mix, painting) < style_distance(encoder, b, painting)
     assert style_distance(encoder, mix, astronaut) < style_distance(encoder, a, astronaut)
 
 
@@ -130,22 +143,22 @@ def test_medium_without_style_uses_an_exemplar():
     assert torch.equal(again.tensors[0], result.tensors[0])  # deterministic with a seed
 
 
-def test_bad_inputs_are_clear_errors(backend, gravel, tmp_path):
+def test_bad_inputs_are_clear_errors(backend, painting, tmp_path):
     content = photo("coffee")
     with pytest.raises(UsageError, match="needs a style image or a medium"):
         backend.stylize(content, StyleIntent())
     with pytest.raises(UsageError, match="alpha=2 must be a number between 0 and 1"):
-        backend.stylize(content, StyleIntent(), style=gravel, alpha=2)
+        backend.stylize(content, StyleIntent(), style=painting, alpha=2)
     with pytest.raises(UsageError, match="tile_size=10"):
-        backend.stylize(content, StyleIntent(), style=gravel, tile_size=10)
+        backend.stylize(content, StyleIntent(), style=painting, tile_size=10)
     with pytest.raises(UsageError, match="style_weights has 1 numbers for 2 style image"):
-        backend.stylize(content, StyleIntent(), style=[gravel, gravel], style_weights=[1])
+        backend.stylize(content, StyleIntent(), style=[painting, painting], style_weights=[1])
     with pytest.raises(UsageError, match=r"style image 0 must be a \(1, 3, H, W\)"):
         backend.stylize(content, StyleIntent(), style=torch.rand(1, 4, 8, 8))
     corrupt = tmp_path / "corrupt.safetensors"
     corrupt.write_bytes(b"not safetensors")
     with pytest.raises(decoders.WeightsError, match="not a valid safetensors file"):
-        AdaINBackend().stylize(content, StyleIntent(), style=gravel, decoder=str(corrupt))
+        AdaINBackend().stylize(content, StyleIntent(), style=painting, decoder=str(corrupt))
     other = decoders.save(decoders.AdaINDecoder(), tmp_path / "other.safetensors", encoder="random", fingerprint="0123")
     with pytest.raises(decoders.WeightsError, match="trained for a different 'random' encoder"):
-        AdaINBackend().stylize(content, StyleIntent(), style=gravel, decoder=str(other))
+        AdaINBackend().stylize(content, StyleIntent(), style=painting, decoder=str(other))

@@ -128,11 +128,13 @@ def test_unknown_backend_and_bad_inputs_are_usage_errors(engine, tmp_path):
 
 
 def test_planner_grades_a_medium_without_texture_backend_and_says_so(engine):
-    result = engine.stylize(PHOTOS["coffee"], "oil painting")
+    # a plugin's own medium that no installed backend renders
+    result = engine.stylize(PHOTOS["coffee"], intent=spokenstyle.StyleIntent(medium="claymation", attributes={"warmth": 0.4}))
     assert result.backends == ["grade"]
-    assert any("oil painting medium was not rendered as a texture" in n for n in result.notes)
+    assert any("claymation medium was not rendered as a texture" in n for n in result.notes)
     assert "not rendered" in result.explain()
     assert engine.plan(engine.encode("vintage film")).medium_rendered is True  # grade renders it
+    assert engine.plan(engine.encode("oil painting")).backends == ["adain", "grade"]
     assert engine.plan(engine.encode("warmer")).medium_rendered is None
 
 
@@ -162,7 +164,7 @@ def test_planner_prefers_a_backend_that_declares_the_medium():
         engine = Engine()
         result = engine.stylize(photo("coffee"), "watercolor, warmer")
         assert result.backends == ["wc", "grade"] and calls == ["watercolor"]
-        assert engine.stylize(photo("coffee"), "oil painting").backends == ["grade"]
+        assert engine.stylize(photo("coffee"), "oil painting").backends == ["adain", "grade"]  # not wc's medium
         # forcing a backend runs exactly that, in order
         assert engine.stylize(photo("coffee"), "warmer", backend="grade,wc").backends == ["grade", "wc"]
 
@@ -212,8 +214,11 @@ def test_backend_returning_garbage_is_a_clear_error():
 
 
 def test_one_liner_and_style_image_note(tmp_path):
-    result = spokenstyle.stylize(PHOTOS["coffee"], "暖一点", style=PHOTOS["chelsea"])
+    result = spokenstyle.stylize(PHOTOS["coffee"], "暖一点", style=PHOTOS["chelsea"], backend="grade")
     assert any("style image was not used" in n for n in result.notes)
+    result = spokenstyle.stylize(PHOTOS["coffee"], "暖一点", style=PHOTOS["chelsea"])
+    assert result.backends == ["adain", "grade"]
+    assert any("style image transferred by 'adain'" in n for n in result.notes)
     out = result.save(tmp_path / "out.webp")
     assert Image.open(out).format == "WEBP"
 

@@ -29,6 +29,8 @@ from .texture import TEXTURE_MEDIA, check_weights, style_images
 DEFAULT_TILE = 1024
 #: Context around each tile, in input pixels: about the receptive field of the AdaIN layer (relu3_1: 40 px; relu4_1: 92 px).
 TILE_OVERLAP = 128
+#: Mirrored margin around the photo, in pixels (a few cells of relu3_1).
+BORDER = 16
 
 
 class AdaINBackend:
@@ -47,6 +49,7 @@ class AdaINBackend:
         "style_size": "long side the style image is resized to (default 512)",
         "tile_size": f"largest side processed in one piece (default {DEFAULT_TILE}); larger inputs are tiled",
         "progress": "show a progress bar over tiles (default: off)",
+        "match_colors": "map the output's colours to the style image's colour statistics (default: on)",
     }
 
     def __init__(self) -> None:
@@ -101,6 +104,7 @@ class AdaINBackend:
         style_size: int = 512,
         tile_size: int = DEFAULT_TILE,
         progress: bool = False,
+        match_colors: bool = True,
         **_: Any,
     ) -> torch.Tensor:
         alpha = intent.strength if alpha is None else alpha
@@ -115,18 +119,31 @@ class AdaINBackend:
         device = content.device
         enc, dec = self.models(device, encoder, decoder, engine)
         layer = dec.config.layer
-        mean, std = self.style_stats(style, intent, enc, layer, engine=engine, seed=seed, size=style_size,
-                                     weights=style_weights, device=device)
-        x = content.float().contiguous(memory_format=torch.channels_last)
-        h, w = x.shape[-2:]
-        if max(h, w) <= tile_size:
+        mean, std, palette = self.style_stats(style, intent, enc, layer, engine=engine, seed=seed, size=style_size,
+                                              weights=style_weights, device=device)
+        h, w = content.shape[-2:]
+        # Mirror a margin around the photo: the encoder's zero padding makes atypical features
+        # at the border, which the decoder drew as bright or dark lines along the edges.
+        m = min(BORDER, h - 1, w - 1)
+        x = F.pad(content.float(), (m, m, m, m), mode="reflect") if m > 0 else content.float()
+        x = x.contiguous(memory_format=torch.channels_last)
+        if max(x.shape[-2:]) <= tile_size:
             out = self._whole(x, enc, dec, layer, mean, std, float(alpha))
         else:
             out = self._tiled(x, enc, dec, layer, mean, std, float(alpha), tile_size, progress)
+        out = out[..., m : m + h, m : m + w]
+        if match_colors:
+            # The random-feature decoder gets textures right before colours; the style's colour
+            # mean and covariance (Oklab a, b) fix its palette exactly, at alpha's proportion.
+            from ..color import match_color_statistics
+
+            matched = match_color_statistics(palette, out.contiguous())
+            out = torch.lerp(out, matched, float(alpha)) if alpha < 1.0 else matched
         return out.to(content.dtype).contiguous()
 
     def style_stats(self, style, intent, enc, layer, *, engine, seed, size, weights, device):
-        """Blended channel mean/std of the style image(s) at ``layer``; exemplars are cached."""
+        """Blended channel mean/std of the style image(s) at ``layer``, and the image whose
+        colours the output takes (the most weighted one); exemplars are cached."""
         key = None
         if style is None and intent.medium:
             key = (id(enc), layer, intent.medium, tuple(intent.palette or ()), seed, size, str(device))
@@ -136,16 +153,17 @@ class AdaINBackend:
         images, _source = style_images(style, intent, backend=self.name, engine=engine, seed=seed, size=size, device=device)
         w = check_weights(weights, len(images), self.name)
         mean = std = None
+        palette = images[max(range(len(w)), key=w.__getitem__)]
         for weight, img in zip(w, images):
             img = _pad_to(img.contiguous(memory_format=torch.channels_last), dec_multiple(enc, layer))[0]
             m, s = ops.calc_mean_std(enc(img, (layer,))[layer])
             mean = weight * m if mean is None else mean + weight * m
             std = weight * s if std is None else std + weight * s
         if key is not None:
-            self._style_cache[key] = (mean, std)
+            self._style_cache[key] = (mean, std, palette)
             while len(self._style_cache) > 8:
                 self._style_cache.popitem(last=False)
-        return mean, std
+        return mean, std, palette
 
     @staticmethod
     def _whole(x, enc, dec, layer, mean, std, alpha):

@@ -27,7 +27,7 @@ from typing import Any, Callable, Sequence
 import torch
 import torch.nn.functional as F
 
-from .. import ops
+from .. import color, ops
 from ..encoders import FeatureEncoder
 from ..nn.decoder import AdaINDecoder, DecoderConfig
 from . import data
@@ -42,8 +42,9 @@ class TrainConfig:
     crop: int = 128
     lr: float = 5e-4
     lr_final: float = 5e-5
-    style_weight: float = 2.0
+    style_weight: float = 4.0
     pixel_weight: float = 10.0
+    chroma_tv_weight: float = 10.0
     recon_fraction: float = 0.25
     exemplars: int = 96
     seed: int = 0
@@ -80,6 +81,7 @@ def adain_losses(
     layer: str = "relu3_1",
     style_weight: float = 1.0,
     pixel_weight: float = 0.0,
+    chroma_tv_weight: float = 0.0,
 ) -> dict[str, torch.Tensor]:
     """Per-sample losses for one batch (alpha: (N,) in [0, 1]; pixel loss where alpha == 0)."""
     layers = tuple(dict.fromkeys(STYLE_LAYERS + (layer,)))
@@ -90,14 +92,25 @@ def adain_losses(
         t = ops.adain(fc, *s_stats[layer]) if layer in s_stats else ops.adain(fc, *ops.calc_mean_std(fs[layer]))
         a = alpha.view(-1, 1, 1, 1).to(t.dtype)
         t = a * t + (1 - a) * fc
-    out = decoder(t)
+    raw = decoder(t)
+    # The losses see the clamped image users will get (straight-through: the gradient passes
+    # the clamp), and a penalty keeps raw values near [0, 1]; without both the decoder learned
+    # out-of-range colours whose features matched, and the inference clamp then shifted hues.
+    out = raw + (raw.clamp(0.0, 1.0) - raw).detach()
+    out_of_range = (F.relu(raw - 1.0) + F.relu(-raw)).mean(dim=(1, 2, 3))
     fo = encoder(out, layers)
     content_loss = ((fo[layer] - t) ** 2).mean(dim=(1, 2, 3))
     style_loss = sum(mean_std_loss(fo[name], *s_stats[name]) for name in STYLE_LAYERS)
+    # Chroma total variation (Oklab a, b): paintings carry texture in lightness and broad areas
+    # of colour; without it the decoder matched the random features' statistics with rainbow
+    # fringes along edges.
+    ab = color.srgb_to_oklab(out)[:, 1:]
+    chroma_tv = (ab[..., 1:, :] - ab[..., :-1, :]).abs().mean(dim=(1, 2, 3)) + (ab[..., 1:] - ab[..., :-1]).abs().mean(dim=(1, 2, 3))
     recon = (alpha == 0).to(out.dtype)
     pixel = (out - content).abs().mean(dim=(1, 2, 3)) * recon
     # Style only pulls on the stylised samples; reconstruction samples keep the photo's statistics.
-    total = content_loss + style_weight * (1 - recon) * style_loss * a.view(-1) + pixel_weight * pixel
+    total = (content_loss + style_weight * (1 - recon) * style_loss * a.view(-1) + pixel_weight * pixel
+             + 10.0 * out_of_range + chroma_tv_weight * chroma_tv)
     return {"total": total, "content": content_loss, "style": style_loss, "pixel": pixel, "output": out.detach()}
 
 
@@ -162,7 +175,7 @@ def train_decoder(
         style = data.batch(styles, config.batch, config.crop, gen).contiguous(memory_format=torch.channels_last)
         alpha = (torch.rand(config.batch, generator=gen) >= config.recon_fraction).float()
         losses = adain_losses(encoder, decoder, content, style, alpha, layer=layer, style_weight=config.style_weight,
-                              pixel_weight=config.pixel_weight)
+                              pixel_weight=config.pixel_weight, chroma_tv_weight=config.chroma_tv_weight)
         loss = losses["total"].mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()

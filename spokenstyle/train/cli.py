@@ -42,6 +42,8 @@ def add_commands(cli) -> None:
     a.add_argument("--style-weight", type=float, default=d.style_weight, help=f"lambda (default {d.style_weight:g})")
     a.add_argument("--exemplars", type=int, default=d.exemplars, metavar="N",
                    help=f"generated exemplar style images (default {d.exemplars}; 0 = none)")
+    a.add_argument("--eval-styles", type=int, default=6, metavar="N",
+                   help="exemplar styles (plus two of the style images) to report held-out losses with (default 6)")
     a.add_argument("--seed", type=int, default=d.seed, help="random seed (default 0)")
     a.add_argument("--json", action="store_true", help="print the held-out figures as one JSON object")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -67,11 +69,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
                                style_weight=args.style_weight, exemplars=args.exemplars, seed=args.seed,
                                 layer=args.layer)
     config.check()
+    if args.eval_styles < 0:
+        raise UsageError(f"--eval-styles {args.eval_styles} must be 0 or more")
     contents = data.load_folder(args.data, what="--data")
     styles = data.load_folder(args.styles, what="--styles") if args.styles else list(contents)
     heldout = data.load_folder(args.heldout, what="--heldout") if args.heldout else []
     encoder = encoders.load(args.encoder).to(memory_format=torch.channels_last)
-    start = decoders.load(args.resume).decoder if args.resume else None
+    resumed = decoders.load(args.resume) if args.resume else None
+    start = resumed.decoder if resumed else None
     t0 = time.perf_counter()
     exemplars = adain.exemplar_pool(config.exemplars, 256, config.seed)
     encoder.channels(config.layer)  # an unknown --layer fails here, before any work
@@ -85,7 +90,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     decoder, history = adain.train_decoder(encoder, contents, styles + exemplars, config, decoder=model,
                                            progress=not args.quiet, on_step=checkpoint)
     seconds = time.perf_counter() - t0
-    eval_styles = (adain.exemplar_pool(6, 256, config.seed + 1) if config.exemplars else []) + styles[:2]
+    eval_styles = (adain.exemplar_pool(args.eval_styles, 256, config.seed + 1) if config.exemplars else []) + styles[:2]
     report = {
         "encoder": args.encoder,
         "encoder_fingerprint": encoder.fingerprint(),
@@ -95,6 +100,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "heldout": adain.evaluate(encoder, decoder.float(), heldout, eval_styles) if heldout else None,
         "machine": _machine(),
     }
+    if resumed is not None:  # the shipped decoder's metadata tells its whole training history
+        report["resumed_from"] = {"path": str(args.resume), "info": resumed.info}
     decoders.save(decoder, out, encoder=args.encoder, fingerprint=encoder.fingerprint(), info=report)
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
