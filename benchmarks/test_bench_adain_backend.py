@@ -79,16 +79,22 @@ def test_adain_512(benchmark, impl, device):
 
 _CHILD = r"""
 import json, resource, sys, time, torch
-from spokenstyle.builtins.adain import AdaINBackend
+import torch.nn.functional as F
+from spokenstyle.builtins.adain import AdaINBackend, BORDER, TILE_OVERLAP, DEFAULT_TILE
 from spokenstyle.intent import StyleIntent
-torch.manual_seed(0)
-x = torch.rand(1, 3, 64, 64)
-x = torch.nn.functional.interpolate(x, size=(4096, 4096), mode="bicubic", align_corners=False).clamp(0, 1)
+from spokenstyle.tiling import TileGrid, seam_energy_ratio
+from spokenstyle.io import load
+x = load("examples/coffee.jpg")[0].pixels.unsqueeze(0)
+x = F.interpolate(x, size=(4096, 4096), mode="bicubic", align_corners=False).clamp(0, 1)
 t = time.perf_counter()
 out = AdaINBackend().stylize(x, StyleIntent(medium="oil_painting"), seed=0)
 seconds = time.perf_counter() - t
-print(json.dumps({"seconds": seconds, "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
-                  "shape": list(out.shape)}))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+# The grid the backend used (mirrored border added), shifted back onto the output.
+grid = TileGrid(4096 + 2 * BORDER, 4096 + 2 * BORDER, DEFAULT_TILE, TILE_OVERLAP, multiple=4)
+seams = seam_energy_ratio(F.pad(out, (BORDER,) * 4, mode="reflect"), grid)
+print(json.dumps({"seconds": seconds, "peak_rss_gb": peak, "shape": list(out.shape), "seam_energy_ratio": seams,
+                  "tiles": len(grid)}))
 """
 
 
