@@ -182,6 +182,7 @@ def train_decoder(
         opt.step()
         sched.step()
         styled = alpha > 0
+        losses = {k: v.detach() for k, v in losses.items()}
         record = {
             "step": step,
             "loss": float(loss.detach()),
