@@ -247,7 +247,7 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
     for src in inputs:  # headers only: fail before writing anything
         sio.open_image(src, max_pixels=None).close()
     for style_path in args.style or ():
-        sio.open_image(style_path, max_pixels=None).close()
+        sio.open_image(style_path, max_pixels=None, what="--style").close()
     if args.mask_feather is not None and args.mask_feather < 0:
         raise UsageError(f"--mask-feather {args.mask_feather:g} is negative; use a number of pixels >= 0 (0 = hard edges)")
     if args.mask is not None:

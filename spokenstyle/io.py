@@ -64,13 +64,14 @@ def _check_pixels(width: int, height: int, max_pixels: int | None, source: str) 
         )
 
 
-def open_image(path: str | os.PathLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Image.Image:
-    """Open (lazily) and validate a photo file; the pixel limit is checked before decoding."""
+def open_image(path: str | os.PathLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS, what: str = "input") -> Image.Image:
+    """Open (lazily) and validate a photo file; the pixel limit is checked before decoding.
+    ``what`` names the file in errors ("input", "--style", "mask=", ...)."""
     p = Path(path)
     if not p.exists():
-        raise UsageError(f"input '{p}' does not exist; check the path")
+        raise UsageError(f"{what} '{p}' does not exist; check the path")
     if p.is_dir():
-        raise UsageError(f"input '{p}' is a folder; pass image files (the CLI accepts folders)")
+        raise UsageError(f"{what} '{p}' is a folder; pass image files" + (" (the CLI accepts folders)" if what == "input" else ""))
     try:
         with warnings_as_errors():
             im = Image.open(p)

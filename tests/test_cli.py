@@ -62,6 +62,9 @@ def test_human_output_explains_the_prompt(tmp_path):
         (["stylize", "{photo}", "-p", "warm", "--max-pixels", "1000", "-o", "{out}"], "above the limit"),
         (["stylize", "-p", "warm"], "required: INPUT|arguments are required"),
         (["stylize", "{photo}", "--strength", "lots"], "invalid float value"),
+        (["stylize", "{photo}", "--style", "{missing}", "-o", "{out}"], "--style '.*missing.jpg' does not exist"),
+        (["stylize", "{photo}", "-p", "oil painting", "-O", "alpha=3", "-o", "{out}"], "alpha=3 must be a number between 0 and 1"),
+        (["stylize", "{photo}", "-p", "oil painting", "-O", "steps=3", "-o", "{out}"], "option 'steps' is not taken"),
     ],
 )
 def test_mistakes_are_one_line_exit_2_and_leave_no_file(tmp_path, args, message):
