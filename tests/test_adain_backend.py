@@ -74,11 +74,11 @@ def test_transfers_style_and_keeps_structure(backend, encoder, painting, oil, as
     for style in (painting, oil, astronaut):
         out = backend.stylize(content, StyleIntent(), style=style)
         before, after = style_distance(encoder, content, style), style_distance(encoder, out, style)
-        # measured with the shipped decoder: the style distance falls to 10-35 % of the photo's
-        # own (chelsea + oil exemplar 2.24 -> 0.28; coffee + painting 1.25 -> 0.44), and the
-        # lightness SSIM to the photo is 0.24-0.49 where an unrelated photo scores below 0.1
+        # measured with the shipped decoder: the style distance falls to 11-33 % of the photo's
+        # own (chelsea + oil exemplar 2.24 -> 0.26; coffee + painting 1.25 -> 0.41), and the
+        # lightness SSIM to the photo is 0.20-0.46, where an unrelated photo scores below 0.1
         assert after < 0.5 * before, (before, after)
-        assert ssim(lum(out), lum(content)) > 0.18
+        assert ssim(lum(out), lum(content)) > 0.15
 
 
 def test_alpha_trades_content_for_style(backend, encoder, painting):
@@ -89,7 +89,7 @@ def test_alpha_trades_content_for_style(backend, encoder, painting):
     # alpha 0 decodes the photo's own features: the decoder's reconstruction error only.
     mse = float(((outs[0] - content) ** 2).mean())
     psnr = 10 * torch.log10(torch.tensor(1.0 / mse))
-    assert psnr > 18, f"reconstruction PSNR {float(psnr):.1f} dB"  # measured 21.1 dB with the shipped decoder
+    assert psnr > 18, f"reconstruction PSNR {float(psnr):.1f} dB"  # measured 20.6 dB with the shipped decoder
 
 
 def test_strength_maps_to_alpha_and_zero_returns_the_photo(backend, painting):

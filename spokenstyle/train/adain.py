@@ -37,11 +37,11 @@ STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 
 @dataclass
 class TrainConfig:
-    steps: int = 1500
+    steps: int = 3500
     batch: int = 4
     crop: int = 128
     lr: float = 5e-4
-    lr_final: float = 5e-5
+    lr_final: float = 3e-5
     style_weight: float = 4.0
     pixel_weight: float = 10.0
     chroma_tv_weight: float = 10.0
