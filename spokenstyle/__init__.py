@@ -11,7 +11,7 @@ the plugins are loaded on first use.
 __version__ = "0.1.0"
 
 from . import ops  # noqa: E402  (registers torch.ops.spokenstyle)
-from .errors import SpokenstyleError, UsageError  # noqa: E402
+from .errors import SpokenstyleError, UsageError, WeightsError  # noqa: E402
 from .hookspecs import hookimpl  # noqa: E402
 from .intent import ATTRIBUTES, EMBEDDING_DIM, MEDIA, StyleIntent  # noqa: E402
 
@@ -52,6 +52,7 @@ __all__ = [
     "SpokenstyleError",
     "StyleIntent",
     "UsageError",
+    "WeightsError",
     "__version__",
     "get_plugin_manager",
     "hookimpl",

@@ -7,3 +7,7 @@ class SpokenstyleError(Exception):
 
 class UsageError(SpokenstyleError, ValueError):
     """An argument is wrong (bad path, unknown plugin, wrong shape...)."""
+
+
+class WeightsError(UsageError):
+    """A weights file is missing, unreadable, for another architecture, or for another encoder."""

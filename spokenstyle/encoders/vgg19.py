@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from ..errors import UsageError
+from ..errors import WeightsError
 from .base import VGG19_CFG, FeatureEncoder, build_vgg_features, vgg19_layer_names
 
 ENV_VAR = "SPOKENSTYLE_VGG19_WEIGHTS"
@@ -24,10 +24,6 @@ HOW_TO_GET = (
     f"{TORCHVISION_FILE} in the torch hub cache, where spokenstyle finds it) or "
     f"https://download.pytorch.org/models/{TORCHVISION_FILE}, then pass weights=PATH or set {ENV_VAR}"
 )
-
-
-class WeightsError(UsageError):
-    """A weights file is missing, unreadable, or for another architecture."""
 
 
 def find_weights(weights: str | os.PathLike | None = None) -> Path:

@@ -20,13 +20,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..errors import UsageError
+from ..errors import UsageError, WeightsError
 
 FORMAT = "spokenstyle.adain_decoder/1"
-
-
-class WeightsError(UsageError):
-    """A decoder file is missing, corrupt, for another architecture, or for another encoder."""
 
 
 @dataclass
