@@ -283,13 +283,25 @@ def save(image: Image.Image, path: str | os.PathLike, *, quality: int = 95, icc_
         params.update(compress_level=6)
     if icc_profile:
         params["icc_profile"] = icc_profile
+    def write(fh) -> None:
+        image.save(fh, format=fmt, **params)
+
+    return write_atomically(path, write)
+
+
+def write_atomically(path: str | os.PathLike, write) -> Path:
+    """Write a file so that it is either complete or absent: ``write(fh)`` fills a temporary
+    file (opened "wb") in the same folder, which is synced, given the usual permissions and
+    moved into place; on any failure it is removed, and an OSError becomes a UsageError."""
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".part")
     except OSError as exc:
         raise UsageError(f"cannot write '{path}': {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
-            image.save(fh, format=fmt, **params)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_UMASK)

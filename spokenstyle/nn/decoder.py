@@ -90,9 +90,10 @@ class AdaINDecoder(nn.Module):
 def save(decoder: AdaINDecoder, path: str | os.PathLike, *, encoder: str, fingerprint: str,
          info: dict[str, Any] | None = None, dtype: torch.dtype = torch.float16) -> Path:
     """Write ``decoder`` as safetensors (``dtype`` weights) atomically, with its config in the metadata."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save as to_bytes
 
-    path = Path(path)
+    from ..io import write_atomically
+
     tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in decoder.state_dict().items()}
     metadata = {
         "format": FORMAT,
@@ -101,16 +102,8 @@ def save(decoder: AdaINDecoder, path: str | os.PathLike, *, encoder: str, finger
         "encoder_fingerprint": fingerprint,
         "info": json.dumps(info or {}, ensure_ascii=False),
     }
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        save_file(tensors, str(tmp), metadata=metadata)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # like any other file the user writes, not 0600
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    blob = to_bytes(tensors, metadata=metadata)
+    return write_atomically(path, lambda fh: fh.write(blob))
 
 
 @dataclass
