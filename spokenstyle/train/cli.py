@@ -75,6 +75,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     styles = data.load_folder(args.styles, what="--styles") if args.styles else list(contents)
     heldout = data.load_folder(args.heldout, what="--heldout") if args.heldout else []
     encoder = encoders.load(args.encoder).to(memory_format=torch.channels_last)
+    fingerprint = encoder.fingerprint()  # hashes every weight: once, not at each checkpoint
     resumed = decoders.load(args.resume) if args.resume else None
     start = resumed.decoder if resumed else None
     t0 = time.perf_counter()
@@ -84,7 +85,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     def checkpoint(step: int, record: dict) -> None:  # a long run never loses more than 250 steps
         if step and step % 250 == 0:
-            decoders.save(model, out, encoder=args.encoder, fingerprint=encoder.fingerprint(),
+            decoders.save(model, out, encoder=args.encoder, fingerprint=fingerprint,
                           info={"partial": True, "step": step})
 
     decoder, history = adain.train_decoder(encoder, contents, styles + exemplars, config, decoder=model,
@@ -93,7 +94,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     eval_styles = (adain.exemplar_pool(args.eval_styles, 256, config.seed + 1) if config.exemplars else []) + styles[:2]
     report = {
         "encoder": args.encoder,
-        "encoder_fingerprint": encoder.fingerprint(),
+        "encoder_fingerprint": fingerprint,
         "train_seconds": round(seconds, 1),
         "config": adain.config_dict(config),
         "final_loss": round(sum(h["loss"] for h in history[-50:]) / len(history[-50:]), 4),
@@ -102,7 +103,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     }
     if resumed is not None:  # the shipped decoder's metadata tells its whole training history
         report["resumed_from"] = {"path": str(args.resume), "info": resumed.info}
-    decoders.save(decoder, out, encoder=args.encoder, fingerprint=encoder.fingerprint(), info=report)
+    decoders.save(decoder, out, encoder=args.encoder, fingerprint=fingerprint, info=report)
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
     else:

@@ -20,17 +20,15 @@ from .. import color
 from .. import io as sio
 from ..errors import UsageError
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
-
-
 def load_folder(folder: str | os.PathLike, *, what: str = "--data", max_size: int = 512) -> list[torch.Tensor]:
     """Every image in ``folder`` as a (3, H, W) float tensor, long side at most ``max_size``."""
     path = Path(folder)
     if not path.is_dir():
         raise UsageError(f"{what} '{folder}' is not a folder of images")
-    files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    # the same files `spokenstyle stylize FOLDER` would take
+    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in sio.INPUT_EXTENSIONS)
     if not files:
-        raise UsageError(f"{what} '{folder}' holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+        raise UsageError(f"{what} '{folder}' holds no images ({', '.join(sio.INPUT_EXTENSIONS)})")
     return [photo.pixels for f in files for photo in sio.load(str(f), max_size=max_size)]
 
 
