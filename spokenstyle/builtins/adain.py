@@ -155,7 +155,7 @@ class AdaINBackend:
         mean = std = None
         palette = images[max(range(len(w)), key=w.__getitem__)]
         for weight, img in zip(w, images):
-            img = _pad_to(img.contiguous(memory_format=torch.channels_last), dec_multiple(enc, layer))[0]
+            img = _pad_to(img.contiguous(memory_format=torch.channels_last), enc.stride(layer))[0]
             m, s = ops.calc_mean_std(enc(img, (layer,))[layer])
             mean = weight * m if mean is None else mean + weight * m
             std = weight * s if std is None else std + weight * s
@@ -210,10 +210,6 @@ class AdaINBackend:
             bar.update(1)
         bar.close()
         return acc.result()[..., :h, :w]
-
-
-def dec_multiple(enc, layer: str) -> int:
-    return enc.stride(layer)
 
 
 def _pad_to(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple[int, int]]:

@@ -454,12 +454,7 @@ class GatysBackend:
                 if min(img.shape[-2:]) < 16:
                     raise UsageError(f"gatys: style image {i} is {tuple(img.shape[-2:])} pixels; it needs at least 16x16")
             return [img.to(device=device, dtype=torch.float32).clamp(0.0, 1.0) for img in images]
-        if not intent.medium:
-            raise UsageError(
-                "the 'gatys' backend needs a style image or a medium: pass style= (CLI: --style IMAGE) "
-                "or name a medium in the prompt, e.g. 'oil painting' or '水墨风'"
-            )
-        try:
+        try:  # no medium either: style_images says a style image or a medium is needed
             images, _ = style_images(None, intent, backend=self.name, engine=engine, seed=0 if seed is None else seed,
                                      size=min(int(size), 1024), device=device)
         except UsageError as exc:
