@@ -294,7 +294,7 @@ class Engine:
             return Plan([c.name for c in comps], notes)
 
         notes: list[str] = []
-        chosen: str | None = None
+        chosen = chosen_factory = None  # the Component and the factory of the texture backend
         applies_look = False
         medium_rendered = None
         candidates = []
@@ -312,11 +312,9 @@ class Engine:
                 key=_rank,
             )
             for comp, factory, _media, _uses_style, _prio in ranked:
-                instance = self.backend(comp.name)
-                handles = getattr(instance, "handles", None)
+                handles = self._declared(comp, factory, "handles")
                 if handles is None or handles(intent):
-                    chosen = comp.name
-                    applies_look = bool(getattr(instance, "applies_look", False))
+                    chosen, chosen_factory = comp, factory
                     break
             medium_words = intent.medium.replace("_", " ")
             if chosen is None:
@@ -327,19 +325,28 @@ class Engine:
                 )
             else:
                 medium_rendered = True
-                notes.append(f"{medium_words} rendered by '{chosen}'")
+                notes.append(f"{medium_words} rendered by '{chosen.name}'")
         elif want_style:
             ranked = sorted((c for c in candidates if c[3]), key=_rank)
             if ranked:
-                chosen = ranked[0][0].name
-                applies_look = bool(getattr(self.backend(chosen), "applies_look", False))
-                notes.append(f"style image transferred by '{chosen}'")
-        if want_style and (chosen is None or not getattr(self.backend(chosen), "uses_style_image", False)):
+                chosen, chosen_factory = ranked[0][:2]
+                notes.append(f"style image transferred by '{chosen.name}'")
+        if chosen is not None:
+            applies_look = bool(self._declared(chosen, chosen_factory, "applies_look"))
+        if want_style and (chosen is None or not self._declared(chosen, chosen_factory, "uses_style_image")):
             notes.append("the style image was not used: no installed style backend takes one")
-        steps = [chosen] if chosen else []
+        steps = [chosen.name] if chosen else []
         if "grade" not in steps and not applies_look:
             steps.append("grade")
         return Plan(steps, notes, medium_rendered)
+
+    def _declared(self, comp, factory, attr: str):
+        """A backend's planner attribute (``handles`` as a bound method), read from the class
+        when the factory is one and, for ``handles``, the class has none, so planning does not
+        create the backend (and load its weights); otherwise the backend is created and asked."""
+        if isinstance(factory, type) and (attr != "handles" or getattr(factory, "handles", None) is None):
+            return getattr(factory, attr, None)
+        return getattr(self.backend(comp.name), attr, None)
 
     # --------------------------------------------------------------------------- stylize
     def stylize(
