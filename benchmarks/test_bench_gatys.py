@@ -34,7 +34,7 @@ def _photo(name: str, size: int) -> torch.Tensor:
 
 @pytest.fixture(scope="module")
 def encoder():
-    return encoders.load("random")
+    return encoders.load("vgg19")
 
 
 def eager_loss(objective: GatysObjective):

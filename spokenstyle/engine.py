@@ -13,6 +13,7 @@ order.
 from __future__ import annotations
 
 import difflib
+import inspect
 import threading
 import time
 from collections.abc import Mapping
@@ -29,6 +30,8 @@ from .intent import StyleIntent
 from .plugins import PluginManager, get_plugin_manager
 
 AUTO = "auto"
+#: The feature encoder texture backends and training use unless told otherwise.
+DEFAULT_ENCODER = "vgg19"
 
 #: Keyword arguments the engine itself passes to a backend's ``stylize``; no option may use them.
 RESERVED_OPTIONS = frozenset({"content", "intent", "style", "seed", "engine"})
@@ -169,7 +172,9 @@ class Engine:
         if not callable(getattr(self.text_encoder, "encode", None)):
             raise UsageError(f"text encoder '{component.name}' (plugin '{component.plugin}') has no encode(prompt) method")
         self._backends: dict[str, Any] = {}
+        self._warm: set[str] = set()
         self._generators: dict[str, Any] = {}
+        self._encoders: dict[str, Any] = {}
         self._lock = threading.RLock()
 
     def __repr__(self) -> str:
@@ -199,23 +204,33 @@ class Engine:
         return "\n".join(lines)
 
     def backend(self, name: str) -> Any:
-        """The style backend instance registered as ``name`` (created once)."""
+        """The style backend instance registered as ``name`` (created and warmed up once)."""
         comp = self.plugins.get("style_backend", name)
+        with self._lock:
+            instance = self._instance(comp)
+            if comp.name not in self._warm:
+                warmup = getattr(instance, "warmup", None)
+                if callable(warmup):  # optional: first-call set-up belongs to "setup", not "stylize"
+                    warmup(self.device)
+                self._warm.add(comp.name)
+            return instance
+
+    def _instance(self, comp) -> Any:
         with self._lock:
             if comp.name not in self._backends:
                 instance = comp.create()
                 if not callable(getattr(instance, "stylize", None)):
                     raise UsageError(f"style backend '{comp.name}' (plugin '{comp.plugin}') has no stylize() method")
-                warmup = getattr(instance, "warmup", None)
-                if callable(warmup):  # optional: first-call set-up belongs to "setup", not "stylize"
-                    warmup(self.device)
                 self._backends[comp.name] = instance
             return self._backends[comp.name]
 
     def backend_options(self, name: str) -> dict[str, str]:
-        """The options style backend ``name`` declares (its ``options`` attribute): name -> help."""
-        instance = self.backend(name)
-        declared = getattr(instance, "options", None)
+        """The options style backend ``name`` declares (its class's ``options``): name -> help.
+
+        Read from the factory (the class), so listing options never creates the backend or
+        loads its weights."""
+        comp = self.plugins.get("style_backend", name)
+        declared = getattr(comp.load(), "options", None)
         if declared is None:
             return {}
         if not isinstance(declared, Mapping) or not all(isinstance(k, str) for k in declared):
@@ -268,6 +283,25 @@ class Engine:
                     gen = gen.to(self.device).eval()
                 self._generators[key] = gen
             return self._generators[key]
+
+    def feature_encoder(self, name: Any = DEFAULT_ENCODER, **options: Any) -> Any:
+        """The feature encoder registered as ``name`` on the engine's device, in eval mode and
+        channels_last, created once per options and shared: every texture backend and the
+        trainer ask here, so ``gatys`` and ``adain`` hold one VGG-19 in memory. A
+        :class:`~spokenstyle.encoders.FeatureEncoder` instance is returned on the device as is."""
+        from .encoders import FeatureEncoder, create
+
+        if isinstance(name, FeatureEncoder):
+            return name.to(self.device).eval().requires_grad_(False)
+        if not isinstance(name, str):
+            raise UsageError(f"encoder={name!r} must be a feature encoder name such as 'vgg19' or 'random', or a FeatureEncoder")
+        comp = self.plugins.get("feature_encoder", name)
+        key = comp.name + repr(sorted(options.items()))
+        with self._lock:
+            if key not in self._encoders:
+                encoder = create(comp, **options)
+                self._encoders[key] = encoder.to(device=self.device, memory_format=torch.channels_last)
+            return self._encoders[key]
 
     # --------------------------------------------------------------------------- planner
     def plan(self, intent: StyleIntent, backend: str | Sequence[str] = AUTO, *, style: bool = False) -> Plan:
@@ -341,12 +375,18 @@ class Engine:
         return Plan(steps, notes, medium_rendered)
 
     def _declared(self, comp, factory, attr: str):
-        """A backend's planner attribute (``handles`` as a bound method), read from the class
-        when the factory is one and, for ``handles``, the class has none, so planning does not
-        create the backend (and load its weights); otherwise the backend is created and asked."""
-        if isinstance(factory, type) and (attr != "handles" or getattr(factory, "handles", None) is None):
+        """A backend's planner attribute, read from its factory (the class) so planning never
+        creates the backend or loads its weights. ``handles`` is called on the class when it is
+        a staticmethod or classmethod; an instance method makes the planner create the backend
+        (not warm it up) to ask it, the one case that costs a construction."""
+        if attr != "handles":
             return getattr(factory, attr, None)
-        return getattr(self.backend(comp.name), attr, None)
+        raw = inspect.getattr_static(factory, "handles", None)
+        if raw is None:
+            return None
+        if isinstance(raw, (staticmethod, classmethod)) or not isinstance(factory, type):
+            return getattr(factory, "handles")
+        return getattr(self._instance(comp), "handles", None)
 
     # --------------------------------------------------------------------------- stylize
     def stylize(

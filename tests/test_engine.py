@@ -408,3 +408,14 @@ def test_a_backend_with_malformed_options_is_named():
             Engine().stylize(photo("chelsea"), backend="listed")
         with pytest.raises(UsageError, match="'reserved' declares the option\\(s\\) seed"):
             Engine().stylize(photo("chelsea"), backend="reserved")
+
+
+def test_explain_and_plan_never_create_a_backend():
+    # Planning "oil painting" used to create adain (loading its encoder and decoder) just to
+    # read its options and ask handles(); both now come from the classes.
+    engine = spokenstyle.Engine(device="cpu")
+    text = engine.explain("oil painting, warm sunset colours")
+    assert "adain" in text and "alpha" in text  # the plan and the options it lists
+    engine.plan(engine.encode("水墨风"), "gatys,grade")
+    engine.split_options(["gatys", "grade"], {"steps": 3})
+    assert engine._backends == {} and engine._encoders == {}

@@ -1,4 +1,4 @@
-"""The ``gatys`` backend on real photos with the offline ``random`` encoder.
+"""The ``gatys`` backend on real photos with its default encoder, the original VGG-19.
 
 Sizes are small (96 px, a 256² case for the pyramid) and step counts few, so the file runs in
 seconds on a 2-core CPU. Thresholds come from measurements on that machine (figures in the
@@ -55,7 +55,7 @@ def backend():
 
 @pytest.fixture(scope="module")
 def encoder():
-    return encoders.load("random")
+    return encoders.load("vgg19")
 
 
 @pytest.fixture(scope="module")
@@ -80,8 +80,9 @@ def test_style_loss_falls_and_structure_stays(encoder, cat, coffee, lbfgs_run):
     # measured: relative Gram error 0.556 -> 0.239 (ratio 0.43) after 10 evaluations; 0.31 after
     # 20. 0.6 leaves margin and still demands a 40 % drop in the style loss.
     assert after / before < 0.6, (before, after)
-    # measured SSIM to the photo 0.94 (0.89 after 40 evaluations); an unrelated photo scores 0.08.
-    assert ssim(lbfgs_run, cat) > 0.8
+    # measured SSIM to the photo 0.75 with VGG-19 (0.94 with the random encoder, which moves the
+    # pixels less); an unrelated photo scores 0.08.
+    assert ssim(lbfgs_run, cat) > 0.6
     assert lbfgs_run.shape == cat.shape and lbfgs_run.dtype == cat.dtype
     assert float(lbfgs_run.min()) >= 0.0 and float(lbfgs_run.max()) <= 1.0
     assert not torch.equal(lbfgs_run, cat)
@@ -127,19 +128,21 @@ def test_batch_items_are_optimised_independently(backend, cat, coffee):
     torch.testing.assert_close(both[1:], one, rtol=0, atol=1e-5)
 
 
-def test_pyramid_reaches_lower_style_loss_at_equal_cost(encoder, backend):
+def test_pyramid_reaches_lower_style_loss_at_equal_cost(backend):
     """At 256², pyramid=True with steps=16 runs 16 evaluations at 128² and 8 at 256²: as much work
     as 4 + 8 = 12 evaluations at 256² (cost is proportional to pixels). Compared with 12
     full-size evaluations, it must reach a style loss at least as low (measured: relative Gram
     error ratio 0.333 with the pyramid vs 0.378 without; with 12 vs 9 evaluations 0.467 vs 0.488).
     Counting evaluations instead of seconds keeps the test independent of machine load; the
-    wall-clock comparison is in benchmarks/test_bench_gatys.py."""
+    wall-clock comparison is in benchmarks/test_bench_gatys.py. The random encoder: the schedule
+    does not depend on the encoder, and VGG-19 at 256² would cost minutes here."""
+    encoder = encoders.load("random")
     content, style = _sized("chelsea", 256, square=True), _sized("coffee", 256, square=True)
     assert pyramid_sizes(256, 256) == [(128, 128), (256, 256)] and level_steps(16, 2) == [16, 8]
     objective = GatysObjective(encoder, content, style)
     start = objective.style_error(content)
-    pyr = backend.stylize(content, StyleIntent(), style=style, steps=16, pyramid=True)
-    flat = backend.stylize(content, StyleIntent(), style=style, steps=12, pyramid=False)
+    pyr = backend.stylize(content, StyleIntent(), style=style, steps=16, pyramid=True, encoder="random")
+    flat = backend.stylize(content, StyleIntent(), style=style, steps=12, pyramid=False, encoder="random")
     e_pyr, e_flat = objective.style_error(pyr) / start, objective.style_error(flat) / start
     assert e_pyr <= e_flat, (e_pyr, e_flat)
     assert e_pyr < 0.6
@@ -160,8 +163,8 @@ def test_fast_encoder_pass_matches_the_encoder(encoder, cat):
     ref = encoder(cat, layers)
     got = encode(encoder, cat, layers)
     assert list(got) == list(ref)
-    for k in layers:
-        torch.testing.assert_close(got[k], ref[k], rtol=1e-4, atol=1e-4)
+    for k in layers:  # VGG-19's activations reach the thousands: tolerances relative to the layer's range
+        torch.testing.assert_close(got[k], ref[k], rtol=1e-4, atol=1e-5 * float(ref[k].abs().max()))
     # and its gradient (channels_last, in-place ReLUs)
     x1, x2 = cat.clone().requires_grad_(), cat.clone().requires_grad_()
     sum(v.square().mean() for v in encoder(x1, layers).values()).backward()
@@ -169,11 +172,14 @@ def test_fast_encoder_pass_matches_the_encoder(encoder, cat):
     torch.testing.assert_close(x2.grad, x1.grad, rtol=1e-3, atol=1e-3 * float(x1.grad.abs().max()))
 
 
-def test_tiles_use_global_statistics_and_leave_no_seams(encoder, backend):
+def test_tiles_use_global_statistics_and_leave_no_seams(backend):
+    # The random encoder, whose measured figures below the thresholds come from (tiling is
+    # encoder-independent; VGG-19 would only make the test slower).
+    encoder = encoders.load("random")
     content = _sized("chelsea", 128)  # 85x128, tile_size 80: 2x2 tiles of the full-size level
     style = stripes()
-    whole = backend.stylize(content, StyleIntent(), style=style, steps=12, pyramid=False)
-    tiled = backend.stylize(content, StyleIntent(), style=style, steps=12, pyramid=False, tile_size=80)
+    whole = backend.stylize(content, StyleIntent(), style=style, steps=12, pyramid=False, encoder="random")
+    tiled = backend.stylize(content, StyleIntent(), style=style, steps=12, pyramid=False, tile_size=80, encoder="random")
     grid = _grid(tuple(content.shape[-2:]), 80)
     assert grid is not None and len(grid) == 4
     r_tiled, r_whole = seam_energy_ratio(tiled, grid), seam_energy_ratio(whole, grid)
@@ -206,6 +212,9 @@ def test_exemplar_for_a_medium(backend, cat):
     class Engine:
         plugins = None
 
+        def feature_encoder(self, name):
+            return encoders.load(name)
+
         def generator(self, name):
             assert name == "exemplar"
 
@@ -216,7 +225,7 @@ def test_exemplar_for_a_medium(backend, cat):
             return make
 
     intent = StyleIntent(medium="oil_painting")
-    out = backend.stylize(cat, intent, steps=12, pyramid=False, seed=3, engine=Engine())
+    out = backend.stylize(cat, intent, steps=12, pyramid=False, seed=3, engine=Engine(), encoder="random")
     assert calls == [("oil_painting", 96, 3)]
     encoder = encoders.load("random")
     objective = GatysObjective(encoder, cat, stripes(96, 96))
@@ -274,9 +283,12 @@ def test_needs_a_style_image_or_a_medium(backend, cat):
     class NoExemplar:  # an engine whose registry has no 'exemplar' generator
         plugins = None
 
+        def feature_encoder(self, name):
+            return encoders.load(name)
+
         def generator(self, name):
             raise UsageError(f"unknown generator {name!r} (available: none)")
 
     with pytest.raises(UsageError, match="watercolor.*style=") as err:
-        backend.stylize(cat, StyleIntent(medium="watercolor"), steps=1, engine=NoExemplar())
+        backend.stylize(cat, StyleIntent(medium="watercolor"), steps=1, engine=NoExemplar(), encoder="random")
     assert "exemplar" in str(err.value)

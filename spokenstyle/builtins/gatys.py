@@ -30,9 +30,9 @@ of the work happens where it is cheap and a 1024-px output costs about a quarter
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
-import threading
 from typing import Any, Sequence
 
 import torch
@@ -56,11 +56,15 @@ OPTIMIZERS = ("lbfgs", "adam")
 LBFGS_CHUNK = 20
 DEFAULT_TILE = 1024
 ADAM_LR = 0.02
+#: Evaluations at the coarsest level (then 16, 8 at 256² and 512²): on VGG-19 one evaluation
+#: costs about 0.08 / 0.29 / 1.27 s at 128² / 256² / 512² on 2 CPU cores, so a 512² painting
+#: takes about 20 s (benchmarks/RESULTS.md); the coarse levels paint, the last one sharpens.
+DEFAULT_STEPS = 32
 
 
 # ----------------------------------------------------------------------------- features
 def _plain_vgg(modules: Sequence[nn.Module]) -> bool:
-    """True when every module is a 3×3/stride-1/pad-1 conv, a ReLU or a max-pool (the fast path's
+    """True when every module is a 3×3/stride-1/pad-1 conv, a ReLU or a pool (the fast path's
     assumptions); third-party encoders with other layers go through their own forward."""
     for m in modules:
         if isinstance(m, nn.Conv2d):
@@ -68,7 +72,7 @@ def _plain_vgg(modules: Sequence[nn.Module]) -> bool:
                 return False
             if m.padding_mode != "zeros":
                 return False
-        elif not isinstance(m, (nn.ReLU, nn.MaxPool2d)):
+        elif not isinstance(m, (nn.ReLU, nn.MaxPool2d, nn.AvgPool2d)):
             return False
     return True
 
@@ -279,7 +283,7 @@ class GatysBackend:
 
     options = {
         "steps": "loss evaluations at the coarsest pyramid level (the only level with pyramid=False); "
-                 "each finer level runs half as many (default 100)",
+                 f"each finer level runs half as many (default {DEFAULT_STEPS})",
         "style_weight": "weight of the style (Gram) loss, multiplied by strength (default 1.0)",
         "content_weight": "weight of the content loss at the content layer (default 0.1)",
         "tv_weight": "weight of the total-variation smoothness loss (default 1.0)",
@@ -287,32 +291,29 @@ class GatysBackend:
         "pyramid": "optimise coarse to fine, from a long side of 128-255 px up (default True)",
         "layers": "encoder layers for the style loss (default relu1_1,relu2_1,relu3_1,relu4_1,relu5_1)",
         "content_layer": "encoder layer for the content loss (default relu4_2)",
-        "encoder": "feature encoder: a registered name ('random', 'vgg19') or a FeatureEncoder (default 'random')",
+        "encoder": "feature encoder: a registered name ('vgg19', 'random') or a FeatureEncoder (default 'vgg19')",
         "style_size": "long side of the style image at full output size, in pixels (default: the output's)",
         "style_weights": "one weight per style image when several are given; their Gram matrices are blended (default: equal)",
         "tile_size": "pyramid levels with a longer side than this are optimised in overlapping tiles (default 1024)",
         "progress": "show a progress bar on stderr (default False)",
     }
 
-    def __init__(self) -> None:
-        self._encoders: dict[tuple[str, str], Any] = {}
-        self._lock = threading.Lock()
+    @classmethod
+    def handles(cls, intent: StyleIntent) -> bool:
+        return intent.medium in cls.media
 
-    def handles(self, intent: StyleIntent) -> bool:
-        return intent.medium in self.media
-
-    def _encoder(self, encoder: Any, device: torch.device, engine: Any = None):
+    @staticmethod
+    def _encoder(encoder: Any, device: torch.device, engine: Any = None):
+        """The feature encoder: the engine's shared one, or (called without an engine) a built-in."""
+        if engine is not None:
+            return engine.feature_encoder(encoder)
         from ..encoders import FeatureEncoder, load
 
         if isinstance(encoder, FeatureEncoder):
             return encoder.to(device).eval().requires_grad_(False)
         if not isinstance(encoder, str):
-            raise UsageError(f"encoder={encoder!r} must be an encoder name such as 'random' or 'vgg19', or a FeatureEncoder")
-        key = (encoder, str(device))
-        with self._lock:
-            if key not in self._encoders:
-                self._encoders[key] = load(encoder, plugins=getattr(engine, "plugins", None)).to(device)
-            return self._encoders[key]
+            raise UsageError(f"encoder={encoder!r} must be an encoder name such as 'vgg19' or 'random', or a FeatureEncoder")
+        return _builtin_encoder(encoder, str(device))
 
     def warmup(self, device) -> None:
         """One step at 32×32, so the encoder's creation and oneDNN's first-call set-up are
@@ -330,7 +331,7 @@ class GatysBackend:
         style: Any = None,
         seed: int | None = None,
         engine: Any = None,
-        steps: int = 100,
+        steps: int = DEFAULT_STEPS,
         style_weight: float = 1.0,
         content_weight: float = 0.1,
         tv_weight: float = 1.0,
@@ -338,7 +339,7 @@ class GatysBackend:
         pyramid: bool = True,
         layers: Sequence[str] | str = DEFAULT_STYLE_LAYERS,
         content_layer: str = DEFAULT_CONTENT_LAYER,
-        encoder: Any = "random",
+        encoder: Any = "vgg19",
         style_size: int | None = None,
         style_weights: Any = None,
         tile_size: int = DEFAULT_TILE,
@@ -355,7 +356,7 @@ class GatysBackend:
             shape = tuple(content.shape) if isinstance(content, torch.Tensor) else type(content).__name__
             raise UsageError(f"gatys: content must be an (N, 3, H, W) tensor, got {shape}")
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-            raise UsageError(f"gatys: steps={steps!r} must be an integer >= 1 (e.g. steps=100)")
+            raise UsageError(f"gatys: steps={steps!r} must be an integer >= 1 (e.g. steps=32)")
         opt_name = str(optimizer).strip().lower()
         if opt_name not in OPTIMIZERS:
             raise UsageError(f"gatys: optimizer={optimizer!r} is unknown; use one of {', '.join(OPTIMIZERS)}")
@@ -468,6 +469,13 @@ class GatysBackend:
             if not isinstance(img, torch.Tensor) or img.dim() != 4 or tuple(img.shape[:2]) != (1, 3):
                 raise UsageError(f"gatys: the exemplar generator returned {getattr(img, 'shape', type(img).__name__)}, not (1, 3, H, W)")
         return [img.to(device=device, dtype=torch.float32).clamp(0.0, 1.0) for img in images]
+
+
+@functools.lru_cache(maxsize=4)
+def _builtin_encoder(name: str, device: str):
+    from ..encoders import load
+
+    return load(name).to(device)
 
 
 def _resize_long(x: torch.Tensor, long_side: float) -> torch.Tensor:

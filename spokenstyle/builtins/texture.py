@@ -55,7 +55,8 @@ def style_images(
     """The style images to transfer, and where they came from (for notes).
 
     The caller's style image(s) win; otherwise the intent's medium is rendered by the
-    ``exemplar`` generator (through the engine, so a plugin may replace it).
+    ``exemplar`` generator (through the engine, so a plugin may replace it; without an
+    engine, the built-in one).
     """
     given = as_style_list(style, backend)
     if given:
@@ -70,10 +71,10 @@ def style_images(
         )
     if engine is not None:
         make = engine.generator("exemplar")
-    else:
-        from ..plugins import get_plugin_manager
+    else:  # no engine, no plugins: the built-in generator
+        from .exemplar import ExemplarGenerator
 
-        make = get_plugin_manager().get("generator", "exemplar").create()
+        make = ExemplarGenerator()
     # Without the look: the planner grades the stylized photo afterwards, which applies it once.
     bare = intent.replace(attributes={}) if intent.changed else intent
     exemplar = make(bare, size=size, seed=seed, device=device)

@@ -36,12 +36,19 @@ class DecoderConfig:
     #: Convolutions per stage (the first one changes the width).
     convs: tuple[int, ...] = (2, 2, 2)
     upsamples: int = 2
+    #: The typical size (RMS) of the encoder's activations at ``layer``: inputs are divided by
+    #: it, so the network sees unit-scale features whatever the encoder (the original VGG-19's
+    #: relu4_1 is in the hundreds).
+    input_scale: float = 1.0
 
     def __post_init__(self) -> None:
         self.widths = tuple(int(w) for w in self.widths)
         self.convs = tuple(int(c) for c in self.convs)
         if len(self.widths) != len(self.convs) or not self.widths:
             raise WeightsError(f"decoder config: widths {self.widths} and convs {self.convs} must be non-empty and of equal length")
+        self.input_scale = float(self.input_scale)
+        if not (self.input_scale > 0 and self.input_scale < float("inf")):
+            raise WeightsError(f"decoder config: input_scale {self.input_scale} must be a positive finite number")
 
 
 def _conv(cin: int, cout: int) -> nn.Sequential:
@@ -81,6 +88,8 @@ class AdaINDecoder(nn.Module):
                 f"decoder input must be (N, {self.config.in_channels}, h, w) {self.config.layer} features, "
                 f"got {tuple(features.shape)}"
             )
+        if self.config.input_scale != 1.0:
+            features = features / self.config.input_scale
         out = self.body(features)
         # Clamp only at inference: in training a clamp would zero the gradient of every
         # out-of-range pixel and let colour channels die (stuck at 0 or 1).
