@@ -5,13 +5,13 @@ Each step: encode a batch of content views and style views; t = AdaIN(content fe
 statistics) at the AdaIN layer, mixed with the content features by alpha; decode t; re-encode
 the output. The loss is Huang & Belongie's: content loss ||f(g(t)) - t||² at the AdaIN layer
 plus lambda times the style loss, the squared differences of per-channel means and standard
-deviations at relu1_1 ... relu4_1. Two changes, both for a decoder trained in minutes on a
-CPU rather than days on a GPU:
+deviations at relu1_1 ... relu4_1. The AdaIN layer is Huang & Belongie's relu4_1 on VGG-19
+(``--layer`` picks another: the ``random`` encoder's shipped decoder uses relu3_1). Two
+additions, for a decoder trained on a CPU rather than for days on a GPU:
 
-* the AdaIN layer is relu3_1, not relu4_1: a relu4_1 decoder was still a grey blur after 250
-  steps, a relu3_1 one already showed the photo (textures are then finer-grained);
 * a quarter of the samples use alpha = 0 and add an L1 pixel loss to the content photo, so
-  ``strength`` near 0 reproduces the photo (held-out PSNR in benchmarks/RESULTS.md).
+  ``strength`` near 0 reproduces the photo (held-out PSNR in benchmarks/RESULTS.md);
+* a chroma total-variation term and an out-of-range penalty (see ``adain_losses``).
 
 Style views come from the built-in ``exemplar`` generator (every medium, random palettes and
 seeds) and from the photos themselves, so the decoder sees the styles the engine will ask for.
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Callable, Sequence
 
 import torch
@@ -48,9 +48,8 @@ class TrainConfig:
     recon_fraction: float = 0.25
     exemplars: int = 96
     seed: int = 0
-    #: The AdaIN layer: relu3_1 decodes to sharp images after a few thousand CPU steps, where
-    #: relu4_1 (Huang & Belongie's choice) was still a blur after 250 (measured).
-    layer: str = "relu3_1"
+    #: The AdaIN layer (Huang & Belongie's relu4_1 on VGG-19).
+    layer: str = "relu4_1"
 
     def check(self) -> None:
         from ..errors import UsageError
@@ -78,27 +77,36 @@ def adain_losses(
     style: torch.Tensor,
     alpha: torch.Tensor,
     *,
-    layer: str = "relu3_1",
+    layer: str = "relu4_1",
     style_weight: float = 1.0,
     pixel_weight: float = 0.0,
     chroma_tv_weight: float = 0.0,
+    scales: dict[str, float] | None = None,
 ) -> dict[str, torch.Tensor]:
-    """Per-sample losses for one batch (alpha: (N,) in [0, 1]; pixel loss where alpha == 0)."""
+    """Per-sample losses for one batch (alpha: (N,) in [0, 1]; pixel loss where alpha == 0).
+
+    ``scales``: each layer's typical activation size (:func:`feature_scales`); the content and
+    style terms are measured on features divided by it, so the loss weights mean the same for
+    every encoder (the original VGG-19's activations are hundreds of times the random one's).
+    """
     layers = tuple(dict.fromkeys(STYLE_LAYERS + (layer,)))
+    scales = scales or {}
     with torch.no_grad():
         fc = encoder(content, (layer,))[layer]
         fs = encoder(style, layers)
+        fc = fc / scales.get(layer, 1.0)
+        fs = {name: f / scales.get(name, 1.0) for name, f in fs.items()}
         s_stats = {name: ops.calc_mean_std(fs[name]) for name in STYLE_LAYERS}
         t = ops.adain(fc, *s_stats[layer]) if layer in s_stats else ops.adain(fc, *ops.calc_mean_std(fs[layer]))
         a = alpha.view(-1, 1, 1, 1).to(t.dtype)
         t = a * t + (1 - a) * fc
-    raw = decoder(t)
+    raw = decoder(t * scales.get(layer, 1.0))  # the decoder takes the encoder's own units
     # The losses see the clamped image users will get (straight-through: the gradient passes
     # the clamp), and a penalty keeps raw values near [0, 1]; without both the decoder learned
     # out-of-range colours whose features matched, and the inference clamp then shifted hues.
     out = raw + (raw.clamp(0.0, 1.0) - raw).detach()
     out_of_range = (F.relu(raw - 1.0) + F.relu(-raw)).mean(dim=(1, 2, 3))
-    fo = encoder(out, layers)
+    fo = {name: f / scales.get(name, 1.0) for name, f in encoder(out, layers).items()}
     content_loss = ((fo[layer] - t) ** 2).mean(dim=(1, 2, 3))
     style_loss = sum(mean_std_loss(fo[name], *s_stats[name]) for name in STYLE_LAYERS)
     # Chroma total variation (Oklab a, b): paintings carry texture in lightness and broad areas
@@ -114,14 +122,35 @@ def adain_losses(
     return {"total": total, "content": content_loss, "style": style_loss, "pixel": pixel, "output": out.detach()}
 
 
-def exemplar_pool(count: int, size: int, seed: int) -> list[torch.Tensor]:
-    """``count`` exemplar images over every texture medium, with random palettes and looks."""
+def loss_layers(layer: str) -> tuple[str, ...]:
+    """The encoder layers the losses read: the style layers and the AdaIN layer."""
+    return tuple(dict.fromkeys(STYLE_LAYERS + (layer,)))
+
+
+@torch.no_grad()
+def feature_scales(encoder: FeatureEncoder, photos: Sequence[torch.Tensor], layers: Sequence[str]) -> dict[str, float]:
+    """Root-mean-square activation per layer over ``photos`` (each at a long side of 256 px),
+    rounded to 4 significant digits: the loss normaliser of :func:`adain_losses`."""
+    sums = {name: 0.0 for name in layers}
+    for photo in photos:
+        x = F.interpolate(photo.unsqueeze(0), scale_factor=256 / max(photo.shape[-2:]), mode="bilinear",
+                          align_corners=False, antialias=True).clamp(0.0, 1.0)
+        for name, f in encoder(x, tuple(layers)).items():
+            sums[name] += float(f.double().square().mean())
+    return {name: float(f"{math.sqrt(v / len(photos)):.4g}") for name, v in sums.items()}
+
+
+def exemplar_pool(count: int, size: int, seed: int, make: Callable[..., torch.Tensor] | None = None) -> list[torch.Tensor]:
+    """``count`` exemplar images over every texture medium, with random palettes and looks
+    (``make``: the exemplar generator, e.g. ``engine.generator("exemplar")``; default the built-in)."""
     if count == 0:
         return []
     from ..intent import MEDIA, StyleIntent
-    from ..plugins import get_plugin_manager
 
-    make = get_plugin_manager().get("generator", "exemplar").create()
+    if make is None:
+        from ..builtins.exemplar import ExemplarGenerator
+
+        make = ExemplarGenerator()
     gen = torch.Generator().manual_seed(seed)
     media = [m for m in MEDIA if m not in ("vintage_film",)]
     pool = []
@@ -154,12 +183,28 @@ def train_decoder(
     decoder: AdaINDecoder | None = None,
     progress: bool = False,
     on_step: Callable[[int, dict[str, float]], None] | None = None,
+    resume: dict[str, Any] | None = None,
+    state_path: str | None = None,
+    state_every: int = 250,
+    scales: dict[str, float] | None = None,
 ) -> tuple[AdaINDecoder, list[dict[str, float]]]:
-    """Train a decoder for ``encoder``; returns it and a per-step loss history."""
+    """Train a decoder for ``encoder``; returns it and a per-step loss history.
+
+    ``state_path``: every ``state_every`` steps (and at the end) the whole training state —
+    weights, Adam's moments, the schedule, the random generators, the step and the history —
+    is written there atomically (safetensors, no pickle); ``resume`` (from :func:`load_state`)
+    continues such a run where it stopped, with the same result as an uninterrupted one.
+    """
     from tqdm import tqdm
 
     config.check()
-    decoder = decoder or AdaINDecoder(decoder_config or decoder_config_for(encoder, config.layer))
+    if resume is not None:
+        scales = dict(resume["scales"])
+    elif scales is None:
+        scales = feature_scales(encoder, contents, loss_layers(config.layer))
+    if decoder is None:
+        cfg = decoder_config or decoder_config_for(encoder, config.layer)
+        decoder = AdaINDecoder(replace(cfg, input_scale=scales[cfg.layer]))
     layer = decoder.config.layer
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
@@ -168,14 +213,21 @@ def train_decoder(
     decay = (config.lr_final / config.lr) ** (1.0 / max(1, config.steps - 1))
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, decay)
     history: list[dict[str, float]] = []
-    bar = tqdm(range(config.steps), desc="training decoder", unit="step", disable=not progress, dynamic_ncols=True)
+    start = 0
+    if resume is not None:
+        start, history = _restore(resume, decoder, opt, sched, gen)
+    t_offset = float(history[-1].get("t", 0.0)) if history else 0.0  # seconds of earlier sessions
+    t_start = time.perf_counter()
+    bar = tqdm(range(start, config.steps), desc="training decoder", unit="step", disable=not progress,
+               dynamic_ncols=True, initial=start, total=config.steps)
     for step in bar:
         # channels_last: oneDNN's convolutions run about 1.4x faster on CPU in this layout.
         content = data.batch(contents, config.batch, config.crop, gen).contiguous(memory_format=torch.channels_last)
         style = data.batch(styles, config.batch, config.crop, gen).contiguous(memory_format=torch.channels_last)
         alpha = (torch.rand(config.batch, generator=gen) >= config.recon_fraction).float()
         losses = adain_losses(encoder, decoder, content, style, alpha, layer=layer, style_weight=config.style_weight,
-                              pixel_weight=config.pixel_weight, chroma_tv_weight=config.chroma_tv_weight)
+                              pixel_weight=config.pixel_weight, chroma_tv_weight=config.chroma_tv_weight,
+                              scales=scales)
         loss = losses["total"].mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -189,8 +241,11 @@ def train_decoder(
             "content": float(losses["content"].mean()),
             "style": float(losses["style"][styled].mean()) if styled.any() else math.nan,
             "pixel": float(losses["pixel"][~styled].mean()) if (~styled).any() else math.nan,
+            "t": round(t_offset + time.perf_counter() - t_start, 2),  # cumulative training seconds
         }
         history.append(record)
+        if state_path and ((step + 1) % state_every == 0 or step + 1 == config.steps):
+            save_state(state_path, decoder, opt, sched, gen, step + 1, history, config, scales)
         if on_step:
             on_step(step, record)
         if progress and step % 10 == 0:
@@ -199,13 +254,95 @@ def train_decoder(
     return decoder, history
 
 
+STATE_FORMAT = "spokenstyle.adain_train_state/1"
+
+
+def save_state(path, decoder, opt, sched, gen, step: int, history, config: TrainConfig, scales: dict[str, float]) -> None:
+    """The whole training state as one safetensors file (written atomically)."""
+    import json
+
+    from safetensors.torch import save as to_bytes
+
+    from ..io import write_atomically
+
+    tensors = {f"decoder.{k}": v.detach().float().contiguous() for k, v in decoder.state_dict().items()}
+    opt_state = opt.state_dict()
+    for idx, st in opt_state["state"].items():
+        for name, value in st.items():
+            tensors[f"adam.{idx}.{name}"] = torch.as_tensor(value).detach().float().contiguous().clone()
+    tensors["rng.generator"] = gen.get_state().clone()
+    tensors["rng.global"] = torch.get_rng_state().clone()
+    metadata = {
+        "format": STATE_FORMAT,
+        "step": str(step),
+        "config": json.dumps(asdict(config)),
+        "decoder_config": json.dumps(asdict(decoder.config)),
+        "param_groups": json.dumps(opt_state["param_groups"]),
+        "scheduler": json.dumps({k: v for k, v in sched.state_dict().items() if isinstance(v, (int, float, list))}),
+        "history": json.dumps(history),
+        "scales": json.dumps(scales),
+    }
+    blob = to_bytes(tensors, metadata=metadata)
+    write_atomically(path, lambda fh: fh.write(blob))
+
+
+def load_state(path) -> dict[str, Any]:
+    """A state written by :func:`save_state`: tensors and metadata, checked; WeightsError if not one."""
+    import json
+
+    from safetensors import safe_open
+
+    from ..errors import WeightsError
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = dict(f.metadata() or {})
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as exc:  # noqa: BLE001 - not safetensors, truncated
+        raise WeightsError(f"--resume '{path}': not a training state file ({exc})") from None
+    if meta.get("format") != STATE_FORMAT:
+        raise WeightsError(f"--resume '{path}' is not a spokenstyle training state (format {meta.get('format')!r})")
+    try:
+        out = {
+            "step": int(meta["step"]),
+            "config": json.loads(meta["config"]),
+            "decoder_config": json.loads(meta["decoder_config"]),
+            "param_groups": json.loads(meta["param_groups"]),
+            "scheduler": json.loads(meta["scheduler"]),
+            "history": json.loads(meta["history"]),
+            "scales": json.loads(meta["scales"]),
+            "tensors": tensors,
+        }
+    except (KeyError, ValueError) as exc:
+        raise WeightsError(f"--resume '{path}': damaged metadata ({exc})") from None
+    return out
+
+
+def _restore(state: dict[str, Any], decoder, opt, sched, gen) -> tuple[int, list]:
+    tensors = state["tensors"]
+    decoder.load_state_dict({k[len("decoder."):]: v for k, v in tensors.items() if k.startswith("decoder.")})
+    adam: dict[int, dict[str, torch.Tensor]] = {}
+    for key, value in tensors.items():
+        if key.startswith("adam."):
+            _, idx, name = key.split(".", 2)
+            adam.setdefault(int(idx), {})[name] = value
+    opt.load_state_dict({"state": adam, "param_groups": state["param_groups"]})
+    sched.load_state_dict({**sched.state_dict(), **state["scheduler"]})
+    gen.set_state(tensors["rng.generator"])
+    torch.set_rng_state(tensors["rng.global"])
+    return state["step"], list(state["history"])
+
+
 def decoder_config_for(encoder: FeatureEncoder, layer: str) -> DecoderConfig:
-    """The default decoder architecture for decoding ``encoder``'s ``layer``."""
+    """The default decoder architecture for decoding ``encoder``'s ``layer``: one stage per
+    resolution, halving the width at each 2x upsample, narrow near full resolution so decoding
+    stays cheap (relu4_1: 256 -> 128 -> 64 -> 32 channels, Huang & Belongie's mirror at half width)."""
     stride = encoder.stride(layer)
     upsamples = stride.bit_length() - 1
-    widths = (128, 64, 32)[-(upsamples + 1):]  # narrow near full resolution: decoding stays cheap
+    widths = (256, 128, 64, 32)[-(upsamples + 1):] if upsamples >= 3 else (128, 64, 32)[-(upsamples + 1):]
+    convs = ((1,) + (2,) * upsamples) if upsamples >= 3 else (2,) * len(widths)
     return DecoderConfig(layer=layer, in_channels=encoder.channels(layer), widths=widths,
-                         convs=(2,) * len(widths), upsamples=upsamples)
+                         convs=convs, upsamples=upsamples)
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -215,28 +352,35 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
 
 @torch.no_grad()
 def evaluate(
-    encoder: FeatureEncoder, decoder: AdaINDecoder, photos: Sequence[torch.Tensor], styles: Sequence[torch.Tensor]
+    encoder: FeatureEncoder, decoder: AdaINDecoder, photos: Sequence[torch.Tensor], styles: Sequence[torch.Tensor],
+    scales: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """Held-out figures: reconstruction PSNR (alpha 0) and, per content x style pair at alpha 1,
-    the content and style losses of the output, with the style loss of the untouched photo for scale."""
+    the content and style losses of the output (features divided by ``scales``, as in
+    training), with the style loss of the untouched photo for scale."""
     layer = decoder.config.layer
     scale = decoder.scale * 2
+    scales = scales or {}
+
+    def feats(img, names):
+        return {n: f / scales.get(n, 1.0) for n, f in encoder(img, tuple(names)).items()}
+
     psnrs, content_losses, style_losses, style_before = [], [], [], []
     for photo in photos:
         h, w = (s // scale * scale for s in photo.shape[-2:])
         x = photo[:, :h, :w].unsqueeze(0)
-        recon = decoder(encoder(x, (layer,))[layer])
+        fc = feats(x, (layer,))[layer]
+        recon = decoder(fc * scales.get(layer, 1.0))
         psnrs.append(psnr(recon, x))
+        fx = feats(x, STYLE_LAYERS)
         for style in styles:
-            s = style.unsqueeze(0)
-            fs = encoder(s, STYLE_LAYERS)
+            fs = feats(style.unsqueeze(0), STYLE_LAYERS)
             stats = {n: ops.calc_mean_std(fs[n]) for n in STYLE_LAYERS}
-            t = ops.adain(encoder(x, (layer,))[layer], *stats[layer])
-            out = decoder(t)
-            fo = encoder(out, STYLE_LAYERS)
+            t = ops.adain(fc, *stats[layer])
+            out = decoder(t * scales.get(layer, 1.0))
+            fo = feats(out, STYLE_LAYERS)
             content_losses.append(float(((fo[layer] - t) ** 2).mean()))
             style_losses.append(float(sum(mean_std_loss(fo[n], *stats[n]) for n in STYLE_LAYERS)))
-            fx = encoder(x, STYLE_LAYERS)
             style_before.append(float(sum(mean_std_loss(fx[n], *stats[n]) for n in STYLE_LAYERS)))
     mean = lambda v: sum(v) / len(v) if v else math.nan  # noqa: E731
     return {

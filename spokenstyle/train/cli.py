@@ -1,7 +1,11 @@
 """``spokenstyle train adain``: train an AdaIN decoder for a feature encoder.
 
     spokenstyle train adain --data data/photos/train --heldout data/photos/heldout \
-        --out spokenstyle/weights/adain_decoder_random.safetensors
+        --out spokenstyle/weights/adain_decoder_vgg19.safetensors
+
+Every ``--state-every`` steps the decoder and the whole training state (OUT.state.safetensors)
+are written, so a run of hours survives interruption: ``--resume OUT.state.safetensors``
+continues it exactly.
 
 Writes the decoder atomically (safetensors, with its config, the encoder's fingerprint and the
 held-out figures in the metadata); ``--json`` prints the figures as one JSON object.
@@ -31,9 +35,13 @@ def add_commands(cli) -> None:
                    help="folder of style images, added to the generated exemplars (default: the content photos)")
     a.add_argument("--heldout", metavar="DIR", default=None, help="folder of photos to report PSNR and losses on (never trained on)")
     a.add_argument("--out", required=True, metavar="PATH", help="where to write the decoder (.safetensors)")
-    a.add_argument("--encoder", default="random", metavar="NAME", help="feature encoder (default: random)")
+    a.add_argument("--encoder", default="vgg19", metavar="NAME", help="feature encoder (default: vgg19)")
     a.add_argument("--layer", default=d.layer, metavar="TAP", help=f"the AdaIN layer (default {d.layer})")
-    a.add_argument("--resume", metavar="PATH", default=None, help="start from these decoder weights")
+    a.add_argument("--resume", metavar="PATH", default=None,
+                   help="continue a run from its training state (OUT.state.safetensors, written every --state-every steps), "
+                        "or start from a decoder's weights")
+    a.add_argument("--state-every", type=int, default=250, metavar="N",
+                   help="write the decoder and the full training state every N steps (default 250)")
     a.add_argument("--steps", type=int, default=d.steps, metavar="N", help=f"optimisation steps (default {d.steps})")
     a.add_argument("--batch", type=int, default=d.batch, metavar="N", help=f"batch size (default {d.batch})")
     a.add_argument("--crop", type=int, default=d.crop, metavar="PX", help=f"training crop size (default {d.crop})")
@@ -53,7 +61,6 @@ def add_commands(cli) -> None:
 def _cmd_train(args: argparse.Namespace) -> int:
     import torch
 
-    from .. import encoders
     from ..errors import UsageError
     from ..nn import decoder as decoders
     from . import adain, data
@@ -71,34 +78,58 @@ def _cmd_train(args: argparse.Namespace) -> int:
     config.check()
     if args.eval_styles < 0:
         raise UsageError(f"--eval-styles {args.eval_styles} must be 0 or more")
+    if args.state_every < 1:
+        raise UsageError(f"--state-every {args.state_every} must be 1 or more")
     contents = data.load_folder(args.data, what="--data")
     styles = data.load_folder(args.styles, what="--styles") if args.styles else list(contents)
     heldout = data.load_folder(args.heldout, what="--heldout") if args.heldout else []
-    encoder = encoders.load(args.encoder).to(memory_format=torch.channels_last)
-    fingerprint = encoder.fingerprint()  # hashes every weight: once, not at each checkpoint
-    resumed = decoders.load(args.resume) if args.resume else None
-    start = resumed.decoder if resumed else None
-    t0 = time.perf_counter()
-    exemplars = adain.exemplar_pool(config.exemplars, 256, config.seed)
-    encoder.channels(config.layer)  # an unknown --layer fails here, before any work
-    model = start or decoders.AdaINDecoder(adain.decoder_config_for(encoder, config.layer))
+    from ..engine import Engine
 
-    def checkpoint(step: int, record: dict) -> None:  # a long run never loses more than 250 steps
-        if step and step % 250 == 0:
+    engine = Engine(device="cpu")
+    encoder = engine.feature_encoder(args.encoder)
+    fingerprint = encoder.fingerprint()
+    state_path = str(out.with_suffix(".state.safetensors"))
+    resume = resumed = start = None
+    if args.resume:
+        if str(args.resume).endswith(".state.safetensors"):
+            resume = adain.load_state(args.resume)
+            if resume["config"].get("layer") != config.layer:
+                raise UsageError(f"--resume '{args.resume}' trained layer {resume['config'].get('layer')}, not --layer {config.layer}")
+            start = decoders.AdaINDecoder(decoders.DecoderConfig(**resume["decoder_config"]))
+        else:
+            resumed = decoders.load(args.resume)
+            start = resumed.decoder
+    t0 = time.perf_counter()
+    exemplars = adain.exemplar_pool(config.exemplars, 256, config.seed, engine.generator("exemplar"))
+    encoder.channels(config.layer)  # an unknown --layer fails here, before any work
+    # Each layer's activation size on the photos: the losses' normaliser and the decoder's input scale.
+    scales = resume["scales"] if resume else adain.feature_scales(encoder, contents, adain.loss_layers(config.layer))
+    from dataclasses import replace
+
+    model = start or decoders.AdaINDecoder(
+        replace(adain.decoder_config_for(encoder, config.layer), input_scale=scales[config.layer]))
+
+    def checkpoint(step: int, record: dict) -> None:  # the usable decoder, beside the full state
+        if (step + 1) % args.state_every == 0:
             decoders.save(model, out, encoder=args.encoder, fingerprint=fingerprint,
-                          info={"partial": True, "step": step})
+                          info={"partial": True, "step": step + 1})
 
     decoder, history = adain.train_decoder(encoder, contents, styles + exemplars, config, decoder=model,
-                                           progress=not args.quiet, on_step=checkpoint)
+                                           progress=not args.quiet, on_step=checkpoint, resume=resume,
+                                           state_path=state_path, state_every=args.state_every, scales=scales)
     seconds = time.perf_counter() - t0
-    eval_styles = (adain.exemplar_pool(args.eval_styles, 256, config.seed + 1) if config.exemplars else []) + styles[:2]
+    eval_styles = (adain.exemplar_pool(args.eval_styles, 256, config.seed + 1, engine.generator("exemplar"))
+                   if config.exemplars else []) + styles[:2]
     report = {
         "encoder": args.encoder,
+        "steps_done": len(history),
+        "loss_curve": [round(sum(h["loss"] for h in history[i : i + 100]) / len(history[i : i + 100]), 4)
+                       for i in range(0, len(history), 100)],
         "encoder_fingerprint": fingerprint,
-        "train_seconds": round(seconds, 1),
+        "train_seconds": round(history[-1]["t"], 1) if history else 0.0,  # all sessions of a resumed run
         "config": adain.config_dict(config),
         "final_loss": round(sum(h["loss"] for h in history[-50:]) / len(history[-50:]), 4),
-        "heldout": adain.evaluate(encoder, decoder.float(), heldout, eval_styles) if heldout else None,
+        "heldout": adain.evaluate(encoder, decoder.float(), heldout, eval_styles, scales) if heldout else None,
         "machine": _machine(),
     }
     if resumed is not None:  # the shipped decoder's metadata tells its whole training history
