@@ -308,3 +308,27 @@ def test_cli_end_to_end_in_a_subprocess(tmp_path):
     assert stderr_lines(proc) == []  # --json is quiet
     data = json.loads(proc.stdout)
     assert len(data["triples"]) == 1 and 0 < data["mean"]["ssim_lightness"] < 1
+
+
+def test_docs_name_every_json_field_and_column(folders, enc):
+    """docs/eval.md explains each figure: every key of the --json object and every table column."""
+    from spokenstyle.eval_cli import format_table
+
+    text = (REPO / "docs" / "eval.md").read_text(encoding="utf-8")
+    cdir, odir = folders
+    result = evaluate(cdir, PHOTOS["astronaut"], odir, encoder=enc, size=64)
+    data = result.to_dict()
+    keys = set(data) | set(data["triples"][0]) | set(data["mean"]) | set(data["mean"]["content"]) | set(data["mean"]["style"])
+    for key in keys:
+        assert f"`{key}`" in text, key
+    for column in ("content", "content rel", "gram", "mean/std", "SSIM L"):
+        assert f"| `{column}` |" in text, column
+        assert column in format_table(result).splitlines()[1]
+
+
+def test_an_output_of_another_shape_is_stretched_with_a_warning(tmp_path, enc):
+    square = _write(tmp_path / "square.png", F.interpolate(photo("coffee"), size=(96, 96), mode="bilinear", antialias=True))
+    with pytest.warns(UserWarning, match="another aspect ratio"):
+        r = evaluate(PHOTOS["coffee"], PHOTOS["chelsea"], square, encoder=enc, size=64)
+    (_, f), = r.triples
+    assert 0.5 < f.ssim_lightness < 1.0  # the same photo, squeezed and stretched back
