@@ -54,7 +54,7 @@ def _num(v: float) -> str:
 
 
 def format_table(result) -> str:
-    """The readable table: one row per triple (named by its output) and a mean row."""
+    """The readable table: one row per triple (named by its output) and, for several, a mean row."""
     header = ("output", "content", "content rel", "gram", "mean/std", "SSIM L")
     rows = []
     for triple, f in [*result.triples, (None, result.mean)]:
@@ -72,9 +72,9 @@ def format_table(result) -> str:
         line(header),
     ]
     out += [line(r) for r in rows[:-1]]
-    if len(rows) > 2:
+    if len(rows) > 2:  # one triple is its own mean
         out.append(line(tuple("-" * w for w in widths)))
-    out.append(line(rows[-1]))
+        out.append(line(rows[-1]))
     out.append("content, gram, mean/std: lower is closer (0 = same); content rel: 1 = as far as a blank canvas; "
                "SSIM L: 1 = same structure")
     return "\n".join(out)

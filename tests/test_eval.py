@@ -251,6 +251,10 @@ def test_cli_table_has_a_row_per_triple_and_a_mean(folders, capsys):
     rows = {l.split()[0]: l.split()[1:] for l in lines[2:] if l.split() and l.split()[0] != "content,"}
     assert set(rows) >= {str(odir / "chelsea.png"), str(odir / "coffee.png"), "mean"}
     assert float(rows[str(odir / "coffee.png")][-1]) > float(rows[str(odir / "chelsea.png")][-1])  # SSIM
+    code = cli.main(["eval", str(PHOTOS["coffee"]), str(PHOTOS["astronaut"]), str(odir / "coffee.png"),
+                     "--encoder", "random", "--size", "64", "-q"])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0 and len(lines) == 4 and lines[2].split()[0] == str(odir / "coffee.png")  # one triple: no mean row
 
 
 def test_default_encoder_is_vgg19():
