@@ -53,8 +53,10 @@ class Figures:
     ssim_lightness: float
 
     def to_dict(self) -> dict:
+        from .metrics import _finite  # JSON has no NaN: an undefined figure is null
+
         return {"content": self.content.to_dict(), "style": self.style.to_dict(),
-                "ssim_lightness": round(self.ssim_lightness, 6)}
+                "ssim_lightness": _finite(self.ssim_lightness)}
 
     @classmethod
     def mean(cls, rows: Sequence["Figures"]) -> "Figures":
@@ -284,7 +286,7 @@ def evaluate(
     enc = load_encoder(encoder, device)
     c_layers, s_layers = metrics.content_layers(enc), metrics.style_layers(enc)
     all_layers = tuple(dict.fromkeys(s_layers + c_layers))
-    style_cache: dict[Any, dict] = {}
+    style_key, style_features = None, {}  # one style for every output is encoded once
     rows: list[tuple[Triple, Figures]] = []
     bar = tqdm(total=len(triples), unit="triple", file=sys.stderr, disable=None if progress else True, dynamic_ncols=True)
     try:
@@ -306,13 +308,13 @@ def evaluate(
                     stacklevel=2,
                 )
             key = t.style if _is_path(t.style) else id(t.style)
-            if key not in style_cache:
+            if key != style_key:
                 s = _load(t.style)
                 h, w = s.shape[-2:]
                 if max(h, w) > size:
                     s = _resize(s, _long_side((h, w), size))
                 _check_side(s, "style", s_name)
-                style_cache[key] = metrics.features(s, enc, s_layers)
+                style_key, style_features = key, metrics.features(s, enc, s_layers)
             f_photo = metrics.features(photo, enc, c_layers)
             f_blank = metrics.features(metrics.blank_like(photo), enc, c_layers)
             if on_grid.shape == out_style.shape:  # the usual case: one pass serves both
@@ -323,7 +325,7 @@ def evaluate(
                 f_out_style = metrics.features(out_style, enc, s_layers)
             figures = Figures(
                 metrics.content_from_features(f_photo, {k: f_out[k] for k in c_layers}, f_blank),
-                metrics.style_from_features(style_cache[key], {k: f_out_style[k] for k in s_layers}),
+                metrics.style_from_features(style_features, {k: f_out_style[k] for k in s_layers}),
                 metrics.ssim_lightness(photo, on_grid),
             )
             rows.append((t, figures))
