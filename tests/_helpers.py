@@ -9,6 +9,8 @@ from pathlib import Path
 
 import torch
 
+from spokenstyle.metrics import ssim  # noqa: F401  (the package's SSIM; (N, 3, H, W) compares Oklab lightness)
+
 DATA = Path(__file__).parent / "data"
 PHOTOS = {name: DATA / f"{name}.jpg" for name in ("coffee", "chelsea", "astronaut")}
 REPO = Path(__file__).resolve().parent.parent
@@ -81,20 +83,3 @@ def make_dist(root: Path, dist: str, version: str, entry_points: dict[str, str],
     (info / "entry_points.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (info / "RECORD").write_text("", encoding="utf-8")
     return root
-
-
-def ssim(a: torch.Tensor, b: torch.Tensor, window: int = 7) -> float:
-    """Mean structural similarity (Wang et al. 2004) of two images in [0, 1], with a uniform
-    ``window``×``window`` window; 1 = same structure. (N, 3, H, W) images are compared on their
-    Oklab lightness, (N, 1, H, W) ones as they are (e.g. ``ssim(lum(a), lum(b))``)."""
-    import torch.nn.functional as F
-
-    x, y = (lum(t.float()) if t.shape[1] == 3 else t.float() for t in (a, b))
-    pool = lambda t: F.avg_pool2d(t, window, 1)  # noqa: E731 - valid windows only, no padding bias
-    mx, my = pool(x), pool(y)
-    vx = pool(x * x) - mx * mx
-    vy = pool(y * y) - my * my
-    cxy = pool(x * y) - mx * my
-    c1, c2 = 0.01**2, 0.03**2
-    s = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
-    return float(s.mean())

@@ -66,3 +66,6 @@ def register_commands(cli):
     from ..train.cli import add_commands
 
     add_commands(cli)
+    from ..eval_cli import add_commands as add_eval_commands
+
+    add_eval_commands(cli)
