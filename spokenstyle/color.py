@@ -196,3 +196,57 @@ def hex_to_oklab(colour: str) -> tuple[float, float, float]:
     rgb = torch.tensor(hex_to_rgb(colour), dtype=torch.float64).view(1, 3, 1, 1)
     lab = srgb_to_oklab(rgb).view(3)
     return float(lab[0]), float(lab[1]), float(lab[2])
+
+
+# ------------------------------------------------------------------ measuring and protecting
+#: 8-bit levels at and beyond which a pixel counts as clipped (blown out or crushed).
+CLIP_HIGH = 254.5 / 255.0
+CLIP_LOW = 0.5 / 255.0
+
+
+def clipped_highlights(x: torch.Tensor) -> float:
+    """Fraction of pixels with a channel blown out (>= 255 in 8 bits): highlight detail lost."""
+    return float((x.amax(dim=1) >= CLIP_HIGH).float().mean())
+
+
+def crushed_shadows(x: torch.Tensor) -> float:
+    """Fraction of pixels that are pure black (every channel 0 in 8 bits): shadow detail lost."""
+    return float((x.amax(dim=1) <= CLIP_LOW).float().mean())
+
+
+def warmth(x: torch.Tensor) -> float:
+    """Mean Oklab b + a/4 (yellow-orange positive, blue negative): how warm a photo looks."""
+    lab = srgb_to_oklab(x)
+    return float((lab[:, 2] + 0.25 * lab[:, 1]).mean())
+
+
+def _ramp(t: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
+    """0 below ``lo``, 1 above ``hi``, smooth in between."""
+    u = ((t - lo) / (hi - lo)).clamp(0.0, 1.0)
+    return u * u * (3.0 - 2.0 * u)
+
+
+def highlight_weight(L: torch.Tensor) -> torch.Tensor:
+    """How much of a highlight an Oklab lightness is: 0 up to 0.55, 1 at white."""
+    return _ramp(L, 0.55, 1.0)
+
+
+def shadow_weight(L: torch.Tensor) -> torch.Tensor:
+    """How much of a shadow an Oklab lightness is: 1 at black, 0 from 0.3 up."""
+    return 1.0 - _ramp(L, 0.0, 0.3)
+
+
+def skin_weight(lab: torch.Tensor) -> torch.Tensor:
+    """(N, 1, H, W) in [0, 1]: how likely each Oklab pixel is a skin tone.
+
+    Skin of every complexion sits in a narrow band of hue (orange, about 25-80 degrees in
+    OkLCh), at moderate chroma (0.02-0.16) and mid to high lightness (0.3-0.95): a soft box
+    in that space, so the weight fades out instead of cutting a hard edge through a face.
+    """
+    L, a, b = lab[:, :1], lab[:, 1:2], lab[:, 2:3]
+    C = (a * a + b * b).sqrt()
+    hue = torch.rad2deg(torch.atan2(b, a))
+    w_hue = _ramp(hue, 15.0, 30.0) * (1.0 - _ramp(hue, 75.0, 95.0))
+    w_c = _ramp(C, 0.015, 0.03) * (1.0 - _ramp(C, 0.14, 0.2))
+    w_l = _ramp(L, 0.25, 0.35) * (1.0 - _ramp(L, 0.93, 0.98))
+    return w_hue * w_c * w_l

@@ -83,6 +83,10 @@ EMBEDDING_DIM = 64
 _HASH_START = len(ATTRIBUTES) + len(MEDIA) + 1 + 5  # 29
 _HASH_BUCKETS = EMBEDDING_DIM - _HASH_START  # 35
 
+#: What a prompt can ask the grade to protect ("keep the highlights", 别过曝, 保留肤色): the
+#: look still applies, but these regions are not pushed into clipping or off their colour.
+PROTECT: tuple[str, ...] = ("highlights", "shadows", "skin")
+
 SCHEMA_VERSION = 1
 
 
@@ -113,8 +117,13 @@ class StyleIntent:
     medium:          optional artistic medium (one of :data:`MEDIA`, or a plugin's own name).
     strength:        0 = return the photo unchanged, 1 = the look as described.
     preserve_color:  keep the photo's own colours (hue and chroma); only tones change.
+    protect:         regions the look must not spoil, from :data:`PROTECT`: "highlights" (no
+                     new clipped whites), "shadows" (no new crushed blacks), "skin" (skin
+                     tones keep their colour).
     understood:      the phrases of the prompt that had an effect, in order.
     ignored:         words that were not understood (never an error).
+    suggestions:     for ignored words, known words they may have meant ("did you mean"):
+                     ``{"fillmic": ["filmic"]}``.
     notes:           every decision, in words ("'有点暖' -> warmth +0.20 (有点 x0.5)").
     embedding:       :data:`EMBEDDING_DIM` floats for generators (computed when left empty).
     prompt:          the text the intent came from; encoder: the text encoder's name.
@@ -125,8 +134,10 @@ class StyleIntent:
     medium: str | None = None
     strength: float = 1.0
     preserve_color: bool = False
+    protect: list[str] = field(default_factory=list)
     understood: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    suggestions: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     embedding: list[float] = field(default_factory=list)
     prompt: str = ""
@@ -159,6 +170,14 @@ class StyleIntent:
         self.medium = str(self.medium) if self.medium else None
         self.understood = [str(s) for s in self.understood]
         self.ignored = [str(s) for s in self.ignored]
+        protect = [str(p) for p in (self.protect or [])]
+        bad = sorted(set(protect) - set(PROTECT))
+        if bad:
+            raise UsageError(f"StyleIntent(protect=...) has unknown region(s) {bad}; use some of {', '.join(PROTECT)}")
+        self.protect = [p for p in PROTECT if p in protect]  # canonical order, no repeats
+        if not isinstance(self.suggestions or {}, dict):
+            raise UsageError("StyleIntent(suggestions=...) must map an ignored word to a list of known words")
+        self.suggestions = {str(k): [str(w) for w in v] for k, v in (self.suggestions or {}).items()}
         self.notes = [str(s) for s in self.notes]
         if self.embedding:
             emb = [float(v) for v in self.embedding]
@@ -244,12 +263,16 @@ class StyleIntent:
             lines.append(f"medium: {self.medium.replace('_', ' ')}")
         if self.preserve_color:
             lines.append("keep the original colours: yes")
+        if self.protect:
+            lines.append("protect: " + ", ".join(self.protect))
         if self.strength != 1.0:
             lines.append(f"strength: {self.strength:g}")
         if self.understood:
             lines.append("understood: " + ", ".join(repr(s) for s in self.understood))
         if self.ignored:
             lines.append("ignored: " + ", ".join(repr(s) for s in self.ignored))
+        for word, options in self.suggestions.items():
+            lines.append(f"did you mean: {word!r} -> " + " or ".join(repr(o) for o in options) + "?")
         lines.extend("  - " + n for n in self.notes)
         return "\n".join(lines)
 

@@ -224,3 +224,48 @@ def test_grade_on_cuda_matches_cpu():
     gpu = grade(x.cuda(), intent)
     assert gpu.device.type == "cuda"
     assert (gpu.cpu() - cpu).abs().max() < 2e-3
+
+
+# ------------------------------------------------------------------ protection (issue 11)
+from spokenstyle.color import clipped_highlights, crushed_shadows, skin_weight  # noqa: E402
+
+
+@pytest.mark.parametrize("name", ["coffee", "astronaut"])
+@pytest.mark.parametrize("plain, protected", [("提亮", "提亮，但不要过曝"), ("way brighter", "way brighter, keep the highlights")])
+def test_protected_highlights_brighten_without_new_clipping(name, plain, protected):
+    x = photo(name)
+    bright, kept = g(x, plain), g(x, protected)
+    assert clipped_highlights(bright) > clipped_highlights(x) + 0.01  # the plain word does blow some out
+    assert clipped_highlights(kept) <= clipped_highlights(x)
+    assert clipped_highlights(kept) <= clipped_highlights(bright)
+    # it still brightens, nearly as much
+    assert lum(kept).mean() > lum(x).mean() + 0.6 * float(lum(bright).mean() - lum(x).mean())
+
+
+def test_protected_shadows_darken_without_new_pure_black():
+    x = photo("astronaut")
+    dark, kept = g(x, "much darker"), g(x, "much darker, 别死黑")
+    assert crushed_shadows(dark) > crushed_shadows(x) + 0.01
+    assert crushed_shadows(kept) <= crushed_shadows(x)
+    assert lum(kept).mean() < lum(x).mean() - 0.05
+
+
+def test_protected_skin_keeps_its_colour():
+    x = photo("astronaut")
+    lab0 = srgb_to_oklab(x)
+    w = skin_weight(lab0)
+    assert float(w.mean()) > 0.05  # the face is found
+
+    def skin_shift(y):
+        return float(((srgb_to_oklab(y)[:, 1:] - lab0[:, 1:]).norm(dim=1, keepdim=True) * w).sum() / w.sum())
+
+    cold, kept = g(x, "much cooler"), g(x, "much cooler, keep the skin tones")
+    assert skin_shift(kept) < 0.3 * skin_shift(cold)
+    assert warm_index(kept) < warm_index(x) - 0.01  # the rest of the photo still cools
+
+
+def test_protection_alone_changes_nothing():
+    x = photo("coffee")
+    intent = enc.encode("别过曝，保留肤色")
+    assert intent.protect == ["highlights", "skin"] and intent.is_identity
+    assert grade(x, intent) is x

@@ -1,6 +1,8 @@
 """The lexicon encoder's grammar: degrees, negation and limits, comparatives, mixed language,
 typos, punctuation. Each test asserts the parsed amounts, not just that parsing ran."""
 
+import json
+
 import pytest
 
 from spokenstyle.builtins import vocabulary
@@ -196,3 +198,114 @@ def test_colloquial_phrases():
     assert pop["contrast"] > 0 and pop["saturation"] > 0 and not pop.ignored
     assert enc.encode("like a watercolor painting").medium == "watercolor"
     assert enc.encode("pop art").medium == "comic"
+
+
+# ------------------------------------------------------------------ the grammar of issue 11
+from spokenstyle.builtins import hanzi  # noqa: E402
+from spokenstyle.builtins.lexicon import parse, suggest  # noqa: E402
+
+
+def test_traditional_chinese_is_understood_like_simplified():
+    trad = enc.encode("暖一點，對比度高一點")
+    assert trad.attributes == enc.encode("暖一点，对比度高一点").attributes
+    assert trad["warmth"] > 0 and trad["contrast"] > 0 and trad.ignored == []
+    assert enc.encode("復古膠片感").medium == "vintage_film"
+    assert enc.encode("不要那麼鮮豔")["saturation"] < 0
+
+
+def test_hanzi_table_covers_the_vocabulary_and_never_rewrites_a_simplified_word():
+    vocab = open(vocabulary.__file__, encoding="utf-8").read()
+    assert not set(hanzi.TRAD_TO_SIMP) & set(vocab)  # a simplified word of the vocabulary stays as it is
+    assert len(hanzi.TRAD_TO_SIMP) > 300
+    assert hanzi.to_simplified("對比度飽和度顏色鮮豔溫暖膚色過曝") == "对比度饱和度颜色鲜艳温暖肤色过曝"
+
+
+@pytest.mark.parametrize("prompt, attr, sign", [
+    ("not so dark", "brightness", 1), ("没那么暗", "brightness", 1), ("不要那么鲜艳", "saturation", -1),
+    ("别那么暖", "warmth", -1), ("not as bright", "brightness", -1), ("对比度太高了", "contrast", -1),
+    ("颜色不要那么艳", "saturation", -1),
+])
+def test_not_so_x_reduces_relative_to_the_photo(prompt, attr, sign):
+    intent = enc.encode(prompt)
+    assert intent[attr] * sign > 0, intent.describe()
+    assert not intent.ignored
+
+
+def test_degree_after_the_word_and_as_an_afterthought():
+    plain = amount("warmer", "warmth")
+    assert 0 < amount("warmer, a bit", "warmth") < plain
+    assert amount("warmer, a bit", "warmth") == amount("a bit warmer", "warmth")
+    assert amount("warmer, a lot", "warmth") > plain
+    # an afterthought replaces the degree: "暖一些吧，一点点就好" is weaker than 暖一些
+    assert 0 < amount("暖一些吧，一点点就好", "warmth") < amount("暖一些", "warmth")
+    limited = enc.encode("brighter, not too much")
+    assert 0 < limited["brightness"] <= vocabulary.LIMIT_CAP
+
+
+def test_protective_clauses_protect_instead_of_removing():
+    intent = enc.encode("提亮，但不要过曝")
+    assert intent["brightness"] > 0 and intent["exposure"] == 0
+    assert intent.protect == ["highlights"]
+    assert "protect: highlights" in intent.describe()
+    for prompt, region in [("brighter but don't blow out the highlights", "highlights"), ("keep the highlights", "highlights"),
+                           ("压暗，别死黑", "shadows"), ("保留肤色", "skin"), ("skin tones intact", "skin"),
+                           ("高光别过曝", "highlights"), ("keep the shadows", "shadows")]:
+        got = enc.encode(prompt)
+        assert got.protect == [region], (prompt, got.describe())
+        assert not got.ignored, prompt
+    assert enc.encode("overexposed")["exposure"] > 0  # a hazard word alone is still that look
+    held = enc.encode("brighter, keep the contrast")
+    assert held["contrast"] == 0 and held["brightness"] > 0
+
+
+def test_comparatives_superlatives_and_compound_looks():
+    moody, dreamy = enc.encode("moody"), enc.encode("dreamy")
+    assert enc.encode("moodier").attributes == moody.attributes
+    assert enc.encode("dreamier").attributes == dreamy.attributes
+    assert enc.encode("the moodiest")["brightness"] < moody["brightness"] < 0
+    assert enc.encode("more filmic")["contrast"] > 0
+    sunny = enc.encode("sunnier")
+    assert sunny["warmth"] > 0 and sunny["brightness"] > 0
+    assert enc.encode("no color at all")["saturation"] == -1.0
+    assert enc.encode("没有颜色")["saturation"] == -1.0
+    # a colour noun next to a look word only names what it changes
+    assert enc.encode("warm colours")["saturation"] == 0.0
+    assert enc.encode("颜色淡一点")["saturation"] < 0
+
+
+def test_emoji_are_read_or_reported():
+    assert enc.encode("☀️").attributes == enc.encode("sunny").attributes
+    assert enc.encode("🌙")["brightness"] < 0
+    intent = enc.encode("warmer 🦖")
+    assert intent["warmth"] > 0 and intent.ignored == ["🦖"]
+
+
+def test_verbs_of_change():
+    assert amount("tone down the saturation", "saturation") < 0
+    assert amount("crank up the contrast", "contrast") > 0
+    assert amount("brighten up", "brightness") > 0
+    assert amount("降饱和", "saturation") < 0
+    assert amount("调暖", "warmth") > 0 and amount("压暗", "brightness") < 0
+    # in English a direction after an adjective belongs to the next word
+    intent = enc.encode("brighter less saturated")
+    assert intent["brightness"] > 0 and intent["saturation"] < 0
+
+
+def test_did_you_mean_suggestions_reach_the_intent_json_and_describe():
+    intent = enc.encode("warmer, cinematc-ish vibe, 胶卷")
+    assert "cinematic" in intent.suggestions.get("cinematc", []) or "cinematc" not in intent.ignored
+    intent = enc.encode("more filmish")
+    assert intent.suggestions == {"filmish": suggest(["filmish"])["filmish"]}
+    assert "filmic" in intent.suggestions["filmish"]
+    assert "did you mean: 'filmish' -> " in intent.describe()
+    assert json.loads(intent.to_json())["suggestions"] == intent.suggestions
+    assert "胶片" in suggest(["胶卷"])["胶卷"]
+    assert suggest(["zzzq"]) == {}
+
+
+def test_parse_and_resolve_are_separate_steps():
+    tokens, _ = tokenize("不要那么鲜艳，warmer, a bit")
+    clauses, ignored = parse(tokens)
+    terms = [t for c in clauses for t in c.terms]
+    assert [t.mode for t in terms] == ["reduce", "add"]
+    assert terms[1].degree == 0.5 and ignored == []

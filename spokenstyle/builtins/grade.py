@@ -15,6 +15,9 @@ grain                 seeded Gaussian luminance noise, sized with the image
 warmth, tint          shift Oklab (a, b) in proportion to L: colour moves, lightness does not
 split toning          palette[0] into the shadows, palette[-1] into the highlights (chroma only)
 saturation, vibrance  scale chroma; vibrance favours muted colours; -1 saturation is grey
+protect               what the prompt keeps (``intent.protect``): "highlights" undoes the
+                      brightening of highlights (no new blown whites), "shadows" the darkening
+                      of shadows (no new pure blacks), "skin" every colour change on skin tones
 gamut                 out-of-gamut colours lose chroma at constant lightness, not clipped
 strength              blend with the input; 0 returns the input tensor itself
 ====================  ==================================================================
@@ -165,10 +168,64 @@ def grade(content: torch.Tensor, intent: StyleIntent, *, seed: int | None = None
         if intent.palette:
             ab = ab + _split_tone(intent.palette, L, x.device, x.dtype)
 
-    out = color.oklab_to_srgb(torch.cat([L, ab], dim=1))
+    lab = torch.cat([L, ab], dim=1)
+    if intent.protect:
+        lab = _protect(lab, color.srgb_to_oklab(x), intent.protect)
+    out = color.oklab_to_srgb(lab)
+    if intent.protect:
+        out = _keep_unclipped(x, out, intent.protect)
     if intent.strength != 1.0:
         out = torch.lerp(x, out, intent.strength)
     return out.to(dtype)
+
+
+def _protect(lab: torch.Tensor, lab_in: torch.Tensor, regions: list[str]) -> torch.Tensor:
+    """Pull the graded Oklab ``lab`` back towards the photo's ``lab_in`` where a region is protected.
+
+    Highlights: a pixel the grade made lighter keeps its original lightness and colour in
+    proportion to how bright it was (:func:`~spokenstyle.color.highlight_weight`), so the look
+    still lifts the mid-tones but nothing new is blown out. Shadows: the same for pixels made
+    darker, by :func:`~spokenstyle.color.shadow_weight`. Skin: skin-toned pixels
+    (:func:`~spokenstyle.color.skin_weight`) keep their chroma (a, b); their tones still change.
+    """
+    L, L_in = lab[:, :1], lab_in[:, :1]
+    keep = torch.zeros_like(L)  # 0 = graded, 1 = the photo's own Oklab value
+    if "highlights" in regions:
+        up = ((L - L_in) / 0.01).clamp(0.0, 1.0)
+        keep = torch.maximum(keep, color.highlight_weight(L_in) * up)
+    if "shadows" in regions:
+        down = ((L_in - L) / 0.01).clamp(0.0, 1.0)
+        keep = torch.maximum(keep, color.shadow_weight(L_in) * down)
+    out = lab + (lab_in - lab) * keep
+    if "skin" in regions:
+        skin = color.skin_weight(lab_in)
+        # the photo's chroma, scaled with any darkening so dark skin stays in gamut
+        ratio = (out[:, :1] / L_in.clamp_min(1e-4)).clamp(0.0, 1.0)
+        out = torch.cat([out[:, :1], out[:, 1:] + (lab_in[:, 1:] * ratio - out[:, 1:]) * skin], dim=1)
+    return out
+
+
+def _keep_unclipped(x: torch.Tensor, out: torch.Tensor, regions: list[str]) -> torch.Tensor:
+    """The guarantee behind protection: a pixel that was not clipped (a channel at 255 for
+    highlights, pure black for shadows) is not clipped by the grade. Such a pixel is moved back
+    along the straight line to its original sRGB value, exactly as far as needed (closed form:
+    every channel is linear in the blend factor), so its colour direction is kept."""
+    d = out - x
+    t = torch.ones_like(out[:, :1])
+    if "highlights" in regions:
+        level = color.CLIP_HIGH - 1.0 / 512  # half an 8-bit step below the clipping level
+        was_ok = x.amax(dim=1, keepdim=True) < level
+        room = torch.where(d > 0, (level - x) / d.clamp_min(1e-8), torch.full_like(d, float("inf")))
+        t = torch.where(was_ok, torch.minimum(t, room.amin(dim=1, keepdim=True)), t)
+    if "shadows" in regions:
+        level = color.CLIP_LOW + 1.0 / 512
+        top = x.argmax(dim=1, keepdim=True)  # the brightest channel keeps the pixel off black
+        xm, dm = x.gather(1, top), d.gather(1, top)
+        was_ok = xm > level
+        room = torch.where(dm < 0, (xm - level) / (-dm).clamp_min(1e-8), torch.full_like(dm, float("inf")))
+        t = torch.where(was_ok, torch.minimum(t, room), t)
+    t = t.clamp(0.0, 1.0)
+    return x + d * t if bool((t < 1).any()) else out
 
 
 def _split_tone(palette: list[str], L: torch.Tensor, device, dtype) -> torch.Tensor:

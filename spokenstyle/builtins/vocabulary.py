@@ -19,27 +19,27 @@ LIMIT_CAP = 0.15
 # Words that move attributes directly. "warmer" and "warm" mean the same: the prompt always
 # describes a change to the photo.
 ADJECTIVES: dict[str, dict[str, float]] = {
-    "warm|warmer|warmest|warmed|warm up|warm it up|golden|gold|yellow|yellower|orange|sunny|sunnier|summery|"
-    "暖|暖色|暖色调|暖调|温暖|暖和|暖暖|偏暖|暖黄|暖光|金黄|金色|黄": {"warmth": PLAIN},
-    "cool|cooler|coolest|cold|colder|chilly|icy|blue|bluer|cool down|wintry|"
-    "冷|冷色|冷色调|冷调|清冷|偏冷|冷淡|冰冷|蓝|蓝调|偏蓝": {"warmth": -PLAIN},
+    "warm|warmer|warmest|warmed|warm up|warm it up|warm things up|golden|gold|yellow|yellower|orange|summery|"
+    "暖|暖色|暖色调|暖调|温暖|暖和|暖暖|偏暖|暖黄|暖光|金黄|金色|黄|调暖|变暖|加暖|暖化": {"warmth": PLAIN},
+    "cool|cooler|coolest|cold|colder|chilly|icy|blue|bluer|cool down|cool it down|wintry|"
+    "冷|冷色|冷色调|冷调|清冷|偏冷|冷淡|冰冷|蓝|蓝调|偏蓝|调冷|变冷|冷一冷": {"warmth": -PLAIN},
     "pink|pinker|magenta|rosy|rose|粉|粉色|粉嫩|粉调|偏粉|玫瑰|洋红": {"tint": PLAIN},
     "green|greener|greenish|绿|绿色|偏绿|绿调": {"tint": -PLAIN},
     "saturated|colorful|colourful|vivid|vibrant colors|vivid colors|rich colors|rich|punchy colors|"
-    "鲜艳|鲜亮|浓郁|艳丽|色彩鲜艳|饱满|浓": {"saturation": PLAIN},
-    "desaturated|muted|dull|duller|washed out|pastel|subdued|低饱和|淡雅|素雅|灰|灰调|高级灰|莫兰迪|淡": {"saturation": -PLAIN},
+    "鲜艳|鲜亮|浓郁|艳丽|色彩鲜艳|饱满|浓|艳|鲜": {"saturation": PLAIN},
+    "desaturated|desaturate|muted|dull|duller|washed out|pastel|subdued|less colorful|less colourful|"
+    "低饱和|降饱和|去饱和|减饱和|淡雅|素雅|灰|灰调|高级灰|莫兰迪|淡|寡淡": {"saturation": -PLAIN},
     "vibrant|更有活力|活力": {"vibrance": PLAIN},
     "contrasty|punchy|punchier|bold|bolder|dramatic contrast|有层次|通透": {"contrast": PLAIN},
     "flat|flatter|low key contrast|soft contrast|平淡|平|柔和对比": {"contrast": -PLAIN},
-    "bright|brighter|brightest|brighten|light|lighter|lighten|luminous|sunlit|"
-    "亮|明亮|光亮|提亮|亮堂|透亮|亮丽|白": {"brightness": PLAIN},
-    "dark|darker|darkest|darken|dim|dimmer|shadowy|gloomy|黑|暗|昏暗|压暗|深|暗沉|阴暗": {"brightness": -PLAIN},
-    "overexposed|overexpose|过曝|亮曝": {"exposure": PLAIN},
+    "bright|brighter|brightest|brighten|brighten up|brighten it up|light|lighter|lighten|lighten up|lighten it up|luminous|"
+    "亮|明亮|光亮|提亮|亮堂|透亮|亮丽|白|调亮|变亮|加亮|提光": {"brightness": PLAIN},
+    "dark|darker|darkest|darken|darken it|dim|dimmer|shadowy|gloomy|黑|暗|昏暗|压暗|深|暗沉|阴暗|调暗|变暗|压光|降光": {"brightness": -PLAIN},
     "underexposed|underexpose|欠曝": {"exposure": -PLAIN},
-    "lifted shadows|lift the shadows|lift shadows|open shadows|open up the shadows|shadow detail|"
+    "lifted shadows|lift the shadows|lift shadows|open shadows|open up the shadows|"
     "提亮暗部|暗部提亮|阴影提亮": {"shadows": PLAIN},
-    "crushed shadows|crush the shadows|deep shadows|deeper shadows|crushed blacks|deep blacks|"
-    "压暗暗部|暗部压暗|死黑": {"shadows": -PLAIN},
+    "crushed shadows|crush the shadows|deep shadows|deeper shadows|deep blacks|"
+    "压暗暗部|暗部压暗": {"shadows": -PLAIN},
     "faded|matte|washed|hazy|milky|褪色|哑光|雾面|发灰|泛白|朦胧": {"fade": PLAIN},
     "grainy|grainier|noisy|gritty|颗粒感|粗粝|噪点感": {"grain": PLAIN},
     "vignetted|dark corners|darker corners|暗角感|压角": {"vignette": PLAIN},
@@ -52,7 +52,8 @@ ADJECTIVES: dict[str, dict[str, float]] = {
 #: otherwise ("more contrast", "low contrast", 对比度高一点, 降低饱和度).
 NOUNS: dict[str, str] = {
     "contrast|对比|对比度|反差|层次": "contrast",
-    "saturation|color saturation|colour saturation|colors|colours|饱和度|饱和|色彩|彩度": "saturation",
+    "saturation|color saturation|colour saturation|饱和度|饱和|彩度": "saturation",
+    "color|colour|colors|colours|colouring|coloring|色彩|颜色|色彩感": "saturation",
     "brightness|亮度|明度": "brightness",
     "exposure|曝光|曝光度": "exposure",
     "shadows|shadow|暗部|阴影": "shadows",
@@ -65,46 +66,96 @@ NOUNS: dict[str, str] = {
     "tint|色调偏移": "tint",
 }
 
+#: The nouns above that name the photo's colour itself: "no colour (at all)", 没有颜色 is black and
+#: white, and next to another look word they only name what it changes ("warm colours", 颜色淡一点).
+COLOUR_NOUNS = "color|colour|colors|colours|colouring|coloring|色彩|颜色|色彩感"
+
 #: Direction words: prefix ("more contrast", 提高对比度) or, for nouns, postfix (对比度高).
 DIRECTIONS: dict[str, int] = {
     "more|high|higher|boost|boosted|increase|increased|raise|up|add|extra|stronger|heavier|heavy|"
-    "高|提高|增加|加|加点|加强|增强|强|大|多|调高|拉高|提升|更多|多点|多一点|加深": +1,
+    "crank up|crank|turn up|dial up|pump up|bump up|amp up|ramp up|jack up|push|push up|bring up|bring out|max out|"
+    "高|提高|增加|加|加点|加强|增强|强|大|多|调高|拉高|提升|更多|多点|多一点|加深|提|增|拉|加大|调大": +1,
     "less|low|lower|reduce|reduced|decrease|decreased|down|fewer|weaker|lighter on|minimal|"
-    "低|降低|减少|减|弱|小|少|调低|拉低|减弱|少点|少一点|降": -1,
+    "tone down|turn down|dial down|dial back|bring down|pull down|knock down|cut|cut down|cut back|ease off|ease up|back off|"
+    "pull back|take down|scale back|remove some|"
+    "低|降低|减少|减|弱|小|少|调低|拉低|减弱|少点|少一点|降|压低|减淡|调小|减小|弱化|淡化|收|收一收|压": -1,
 }
 
 #: Degree words scale the attribute they govern ("a bit warmer" < "warmer" < "way warmer").
 DEGREES: dict[str, float] = {
-    "a tiny bit|a very little|just a touch|barely|a hint of|hint of|a hint|一点点|一丢丢|一丝|一丝丝|微微|微": 0.3,
+    "a tiny bit|a very little|just a touch|barely|a hint of|hint of|a hint|a smidge|smidge|a wee bit|teeny bit|"
+    "一点点|一丢丢|一丝|一丝丝|微微|微|一咪咪|一丁点|丁点": 0.3,
     "a bit|a little|a little bit|a bit more|slightly|slight|kinda|kind of|sorta|sort of|somewhat|a touch|"
-    "a touch of|touch of|a tad|tad|lightly|mildly|gently|subtle|subtly|little|bit|"
-    "有点|有点儿|有一点|一点|一点儿|稍微|稍稍|稍|略|略微|一些|有些|些许|轻微|淡淡|淡淡的|带点|带一点|点|些|点儿": 0.5,
+    "a touch of|touch of|a tad|tad|lightly|mildly|gently|subtle|subtly|little|bit|lowkey|low key|abit|a lil|a lil bit|lil|"
+    "有点|有点儿|有一点|一点|一点儿|稍微|稍稍|稍|略|略微|略略|一些|有些|些许|轻微|淡淡|淡淡的|带点|带一点|点|些|点儿|一下下": 0.5,
     "fairly|moderately|somewhat more|适当|适度": 0.8,
     "even|even more|更|更加|再|越来越|来点|来一点|给点|给一点": 1.0,
-    "quite|pretty|rather|noticeably|挺|蛮|比较|较": 1.3,
-    "very|really|much|much more|a lot|a lot more|lots|lots of|so|strong|strongly|heavily|seriously|deeply|"
-    "很|非常|相当|特别|十分|好|真|很多|多多|明显|大大": 1.6,
-    "super|way|way more|extremely|insanely|hugely|massively|totally|ultra|incredibly|crazy|intensely|max|maximum|"
-    "超|超级|极|极其|极度|巨|贼|非常非常|特别特别|爆|拉满|超级无敌": 2.0,
+    "quite|pretty|rather|noticeably|挺|蛮|比较|较|颇|满": 1.3,
+    "very|really|much|much more|a lot|a lot more|lots|lots of|so|strong|strongly|heavily|seriously|deeply|hella|mad|"
+    "v|rly|real|most|the most|"
+    "很|非常|相当|特别|十分|好|真|很多|多多|明显|大大|最|亿点点|亿点": 1.6,
+    "super|way|way more|extremely|insanely|hugely|massively|totally|ultra|incredibly|crazy|intensely|max|maximum|af|as hell|"
+    "mega|completely|entirely|fully|"
+    "超|超级|极|极其|极度|巨|贼|非常非常|特别特别|爆|拉满|超级无敌|完全|彻底|狂": 2.0,
 }
 
 #: Degree words that may also *follow* the word they govern (暖一点, 亮一些, "warmer, a bit").
 POSTFIX_DEGREES = (
-    "a tiny bit|a bit|a little|a little bit|slightly|a touch|a tad|a lot|lots|much|"
-    "一点点|一丢丢|一丝|一丝丝|一点|一点儿|有点|一些|些许|点|些|点儿|很多|多多|明显|拉满|爆"
+    "a tiny bit|a bit|a little|a little bit|slightly|a touch|a tad|a lot|lots|much|af|as hell|a smidge|a lil|a lil bit|"
+    "a wee bit|just a touch|a hint|a touch of|"
+    "一点点|一丢丢|一丝|一丝丝|一点|一点儿|有点|一些|些许|点|些|点儿|很多|多多|明显|拉满|爆|一咪咪|一丁点|一下下|亿点点|亿点"
 )
 
 NEGATIONS = (
     "not|no|without|don't|dont|do not|never|none|zero|nothing|remove|get rid of|drop|skip|avoid|lose|minus|"
+    "take|take out|take away|take all|strip|strip out|strip away|drain|drain all|kill|"
     "不|不要|别|没有|没|无|去掉|去除|不用|不需要|免|拿掉|不加|不想要"
 )
 LIMITS = (
-    "not too|not so|not overly|not very|not that|not super|not really|don't go too|dont go too|"
+    "not too|not overly|not very|not super|not really|don't go too|dont go too|not excessively|"
     "don't make it too|dont make it too|nothing too|no more than a bit|"
-    "别太|不要太|不太|不用太|别那么|不要那么|不要过于|别过于|不能太|不宜太|别过分|不要过分|别弄得太|不要弄得太|不要变得太|别变得太"
+    "别太|不要太|不太|不用太|不要过于|别过于|不能太|不宜太|别过分|不要过分|别弄得太|不要弄得太|不要变得太|别变得太|别搞得太|不要搞得太"
+)
+#: "not so dark" / 没那么暗 / 不要那么鲜艳: less of it than the photo has now (move the other way).
+REDUCE = (
+    "not so|not as|not that|less of that|not quite so|"
+    "没那么|没这么|没有那么|没有这么|不那么|不这么|不要那么|不要这么|别那么|别这么|不用那么|不用这么|别再那么|不要再那么"
 )
 #: "too dark" / 太暗: the photo *is* too dark, so the look moves the other way.
-TOO = "too|overly|太|过于|太过|过"
+TOO = "too|overly|way too|much too|太|过于|太过|过|忒"
+
+# ----------------------------------------------------------------------------------------------
+#: Hazards: what a look can do to a region (blow out the highlights, crush the blacks). Alone,
+#: a hazard word is that look ("overexposed"); negated or limited it protects the region
+#: ("don't blow out the highlights", 别过曝, 别死黑) instead of removing the rest of the prompt.
+HAZARDS: dict[str, tuple[str, dict[str, float]]] = {
+    "highlights": (
+        "overexposed|overexpose|overexposing|over exposed|over expose|blown out|blow out|blowing out|blown|"
+        "blow|clipped|clip|clipping|burn out|burned out|burnt out|burning out|blown highlights|clipped highlights|"
+        "过曝|亮曝|曝光过度|过度曝光|爆掉|爆了|死白|爆白|溢出|高光溢出|高光爆|过亮",
+        {"exposure": PLAIN},
+    ),
+    "shadows": (
+        "crushed blacks|crush the blacks|crush blacks|crushing the blacks|crushed|crush|blocked shadows|"
+        "死黑|黑死|一片黑|欠曝死黑",
+        {"shadows": -PLAIN},
+    ),
+}
+#: Regions a prompt can keep: "keep the highlights", 保留肤色, "skin tones intact".
+REGIONS: dict[str, str] = {
+    "highlights|highlight|the highlights|whites|bright parts|bright areas|sky detail|高光|亮部|高光细节|亮部细节|天空细节": "highlights",
+    "shadow detail|shadow details|blacks|dark parts|dark areas|暗部细节|阴影细节|暗处细节": "shadows",
+    "skin|skin tone|skin tones|skintone|skintones|skin colour|skin color|skin colours|skin colors|face|faces|complexion|"
+    "肤色|皮肤|肤质|人脸|脸|脸色|面部|肤": "skin",
+}
+#: Verbs that keep a region as it is: before it ("keep the highlights", 保留肤色) or after it
+#: (肤色不变, "skin tones intact").
+KEEPS = (
+    "keep|keeping|preserve|preserving|protect|protecting|retain|save|hold|hold onto|maintain|don't lose|dont lose|"
+    "without losing|leave|don't touch|dont touch|don't change|dont change|intact|untouched|unchanged|kept|preserved|"
+    "protected|as is|alone|"
+    "保留|保持|保护|留住|守住|别丢|不要丢|不丢|不变|别动|不要动|不动|别碰|不要碰|别改|不要改|照顾|注意|维持"
+)
 
 # ----------------------------------------------------------------------------------------------
 #: Looks: named presets that expand to several attributes (and optionally a split-tone palette).
@@ -117,12 +168,12 @@ LOOKS: dict[str, tuple[str, dict[str, float], list[str] | None]] = {
     "moody": (
         "moody|brooding|melancholic|melancholy|somber|sombre|dramatic|drama|dark and moody|"
         "情绪|情绪感|氛围感|忧郁|伤感|阴郁|暗调|压抑|暗黑|戏剧",
-        {"brightness": -0.35, "contrast": 0.3, "saturation": -0.25, "warmth": -0.1, "vignette": 0.35},
+        {"brightness": -0.35, "contrast": 0.5, "saturation": -0.25, "warmth": -0.1, "vignette": 0.35},
         None,
     ),
     "vintage": (
         "vintage|retro|old school|nostalgic|old photo|old|classic|aged|复古|怀旧|老照片|年代感|旧|港风|港式",
-        {"warmth": 0.3, "fade": 0.3, "saturation": -0.2, "contrast": -0.1, "grain": 0.25, "vignette": 0.15},
+        {"warmth": 0.4, "fade": 0.3, "saturation": -0.2, "contrast": -0.1, "grain": 0.25, "vignette": 0.15},
         ["#3b4a5a", "#e8c58f"],
     ),
     "cinematic": (
@@ -136,7 +187,8 @@ LOOKS: dict[str, tuple[str, dict[str, float], list[str] | None]] = {
         None,
     ),
     "black_and_white": (
-        "black and white|black & white|black white|bw|monochrome|mono|grayscale|greyscale|gray scale|noir style|黑白|黑白照|单色|灰度图",
+        "black and white|black & white|black white|bw|monochrome|mono|grayscale|greyscale|gray scale|noir style|colorless|colourless|"
+        "黑白|黑白照|单色|灰度图|去色|无彩|灰阶",
         {"saturation": -1.0},
         None,
     ),
@@ -149,6 +201,11 @@ LOOKS: dict[str, tuple[str, dict[str, float], list[str] | None]] = {
         "sepia|antique|tintype|泛黄|老旧|棕褐|做旧",
         {"saturation": -0.85, "warmth": 0.5, "fade": 0.2},
         ["#4a3526", "#f2d9a6"],
+    ),
+    "sunny": (
+        "sunny|sunnier|sunniest|sunshine|sunlit|sunlight|sun kissed|sunkissed|阳光|阳光感|晴天|晴朗|明媚|阳光明媚",
+        {"warmth": 0.35, "brightness": 0.25, "saturation": 0.05},
+        None,
     ),
     "cozy": ("cozy|cosy|homey|snug|温馨|温柔|治愈|暖心", {"warmth": 0.35, "brightness": 0.05, "fade": 0.1, "sharpness": -0.15}, None),
     "golden_hour": (
@@ -224,9 +281,37 @@ STOPWORDS = (
     "put|apply|use|using|give it|let's|lets|go|going|do|want it|wanna|gonna|you|your|we|our|us|"
     "one|ish|palette|"
     "的|了|一下|让|把|照片|图片|图|这张|这个|给我|请|帮我|弄|调|调成|变|变得|变成|得|要|感|风|风格|效果|色调|调子|样子|"
-    "像|那种|一样|也|有|整体|画面|颜色|色|做成|做|成|一张|张|我|想|想要|感觉|氛围|点缀|吧|呢|啊|呀|哦|嗯|来|给|用|加上|带|"
-    "整个|这|那|就|还|都|能|可以|希望|最好|更好"
+    "像|那种|一样|也|有|整体|画面|色|做成|做|成|一张|张|我|想|想要|感觉|氛围|点缀|吧|呢|啊|呀|哦|嗯|来|给|用|加上|带|"
+    "整个|这|那|就|还|都|能|可以|希望|最好|更好|"
+    "at all|whatsoever|only|natural|nice|good|great|better|beautiful|awesome|amazing|thanks|thank you|thx|lol|haha|maybe|"
+    "perhaps|bro|dude|omg|ok|okay|now|here|from|all|any|out|"
+    "自然|就好|就行|就够了|就够|就可以|即可|就好了|任何|好吗|好不好|谢谢|滤镜|质感|来个|一些些|好看|漂亮|美美|美美的|拜托|麻烦|哦哦"
 )
+
+#: Emoji read as words where their meaning is obvious; any other emoji is reported as ignored.
+EMOJI: dict[str, str] = {
+    "☀|🌞|🌤|⛅|🌻|🏖": "sunny",
+    "🌙|🌚|🌃|🌌|🌑|🖤|🥀": "moody",
+    "🌅|🌇": "golden hour",
+    "❄|☃|⛄|🧊|🥶": "frosty",
+    "🔥|🧡": "warmer",
+    "💧|🌊|💙|🩵": "cooler",
+    "🌈|🎨": "colorful",
+    "🌸|🌷|💗|💖|🩷": "pink",
+    "🍂|🍁|🎃": "autumn",
+    "🌴|🏝|🌺": "tropical",
+    "✨|💫|☁|🦄|💭": "dreamy",
+    "🕯|☕|🧸": "cozy",
+    "🎞|📽|📼": "film",
+    "🎬|🍿": "cinematic",
+    "⚫|⚪|🔲|🔳|🐼": "black and white",
+    "💡": "brighter",
+    "🌫": "hazy",
+}
+
+#: Particles of English phrasal verbs: after an adjective used as a verb ("warm this up",
+#: "cool it down", "brighten things up") they agree with it and change nothing.
+PARTICLES = "up|down"
 
 #: Words and punctuation that end a clause: pending degree/negation words stop there.
 CLAUSE_WORDS = "but|and|though|although|yet|however|while|whereas|但|但是|不过|可是|而且|并且|和|还有|同时|然后|以及|又"
