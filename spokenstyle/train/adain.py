@@ -202,11 +202,11 @@ def train_decoder(
         scales = dict(resume["scales"])
     elif scales is None:
         scales = feature_scales(encoder, contents, loss_layers(config.layer))
+    torch.manual_seed(config.seed)  # before the decoder is made: its initial weights follow the seed
     if decoder is None:
         cfg = decoder_config or decoder_config_for(encoder, config.layer)
         decoder = AdaINDecoder(replace(cfg, input_scale=scales[cfg.layer]))
     layer = decoder.config.layer
-    torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
     decoder.to(memory_format=torch.channels_last).train()
     opt = torch.optim.Adam(decoder.parameters(), lr=config.lr)
