@@ -133,8 +133,20 @@ class Component:
         return self.factory
 
     def create(self, **kwargs: Any) -> Any:
-        """A new instance: ``factory(**kwargs)``."""
-        return self.load()(**kwargs)
+        """A new instance: ``factory(**kwargs)``. A plugin's factory that raises (anything,
+        SystemExit included: a plugin never ends the host) is a PluginError naming it."""
+        factory = self.load()
+        try:
+            return factory(**kwargs)
+        except (SpokenstyleError, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # noqa: BLE001
+            if self.builtin and isinstance(exc, Exception):
+                raise  # a bug in spokenstyle: keep its traceback
+            raise PluginError(
+                f"{KINDS[self.kind][1]} '{self.name}' from plugin '{self.plugin}' failed to start: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
 
 
 class PluginManager:

@@ -128,3 +128,23 @@ def test_slight_rounding_past_one_is_clamped_not_refused():
     with isolated_plugins(backend_plugin("round", lambda x: (x + 5e-4).clamp(0, 1.0005))):
         out = spokenstyle.Engine(device="cpu").stylize(X, backend="round").tensors[0]
     assert float(out.max()) <= 1.0 and float(out.min()) >= 0.0
+
+
+def test_a_plugin_backend_exiting_in_its_constructor_cannot_end_the_host():
+    class Quitter:
+        def __init__(self):
+            raise SystemExit(1)
+
+        def stylize(self, content, intent, **kw):
+            return content
+
+    class Plugin:
+        @spokenstyle.hookimpl
+        def register_style_backends(self, register):
+            register("quitter", Quitter)
+
+    from spokenstyle.plugins import PluginError
+
+    with isolated_plugins(Plugin()):
+        with pytest.raises(PluginError, match="style backend 'quitter' from plugin 'Plugin' failed to start: SystemExit: 1"):
+            spokenstyle.Engine(device="cpu").stylize(X, backend="quitter")
