@@ -579,7 +579,8 @@ def build_parser(*, plugins: bool = True) -> argparse.ArgumentParser:
 
 
 def _format_warning(message, category, filename, lineno, line=None):
-    return f"spokenstyle: warning: {message}\n".replace("spokenstyle: warning: spokenstyle: ", "spokenstyle: warning: ")
+    text = " ".join(str(message).split())  # one line, whatever a plugin's message holds
+    return _printable(f"spokenstyle: warning: {text}\n".replace("spokenstyle: warning: spokenstyle: ", "spokenstyle: warning: "))
 
 
 # ------------------------------------------------------------------------------ output

@@ -217,3 +217,10 @@ def test_a_bug_is_one_line_not_a_traceback(small, tmp_path, capsys, monkeypatch)
     monkeypatch.setenv("SPOKENSTYLE_DEBUG", "1")
     with pytest.raises(ZeroDivisionError):
         main(["stylize", str(small), "-p", "x", "-q", "-o", str(tmp_path / "o.png")])
+
+
+def test_a_plugin_warning_is_one_line_without_raw_escapes():
+    from spokenstyle.cli import _format_warning
+
+    text = _format_warning("spokenstyle: plugin 'x' failed: boom\nsecond line \x1b[2J", UserWarning, "f.py", 1)
+    assert text == "spokenstyle: warning: plugin 'x' failed: boom second line \\x1b[2J\n"
