@@ -8,7 +8,11 @@
     spokenstyle doctor [--json]
 
 A user mistake (a SpokenstyleError, or a bad option) prints one line on stderr and exits with
-code 2, never a traceback, and leaves no partial output file.
+code 2, never a traceback, and leaves no partial output file; so does a bug, said as an
+"internal error" (SPOKENSTYLE_DEBUG=1 shows its traceback). An output never replaces an input
+photo unless ``--overwrite`` is given. A batch goes on past photos that fail, names each on
+stderr (and in ``--json``), ends with a summary line and exits with code 1 if any failed;
+``--skip-existing`` resumes it.
 
 Plugins add subcommands with the ``register_commands(cli)`` hook; ``cli`` is a
 :class:`CommandRegistry`.
@@ -19,7 +23,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -157,9 +163,13 @@ def _bare_preserve_color(argv: list[str]) -> list[str]:
 def _cmd_doctor(args: argparse.Namespace) -> int:
     from .ops import info
 
+    from .plugins import get_plugin_manager
+
     facts = info()
+    pm = get_plugin_manager()
+    problems = [f"{i.origin}: {i.error}" for i in pm.failures] + [c.message for c in pm.conflicts]
     if args.json:
-        print(json.dumps(facts, indent=2))
+        print(_dumps({**facts, "plugin_problems": problems}, indent=2))
         return 0
     ok = "yes" if facts["extension_loaded"] else f"NO ({facts['extension_error']})"
     lines = [
@@ -176,7 +186,8 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     ]
     if facts["torch_built"] and facts["torch_built"] != facts["torch_running"]:
         lines.append("warning            the extension was built against another torch; reinstall spokenstyle")
-    print("\n".join(lines))
+    lines.extend(f"plugin problem     {p}" for p in problems)
+    print(_printable("\n".join(lines)))
     return 0
 
 
@@ -234,24 +245,78 @@ def _output_paths(inputs: list[Path], output: str | None, batch: bool) -> list[P
     return paths
 
 
+def _check_numbers(args: argparse.Namespace) -> None:
+    """Every numeric flag in range, before anything is read or written."""
+    from .engine import MAX_SEED
+
+    if not 0.0 <= args.strength <= 1.0:  # NaN fails too
+        raise UsageError(f"--strength {args.strength:g} is out of range; use a number between 0 and 1")
+    if not 1 <= args.quality <= 100:
+        raise UsageError(f"--quality {args.quality} is out of range; use a whole number from 1 to 100 (JPEG/WebP; default 95)")
+    if args.seed is not None and not 0 <= args.seed <= MAX_SEED:
+        raise UsageError(f"--seed {args.seed} is out of range; use a whole number from 0 to {MAX_SEED}")
+    if args.max_size is not None and args.max_size < 1:
+        raise UsageError(f"--max-size {args.max_size} must be a number of pixels >= 1")
+    if args.max_pixels < 1:
+        raise UsageError(f"--max-pixels {args.max_pixels} must be a number of pixels >= 1")
+    if args.mask_feather is not None and args.mask_feather < 0:
+        raise UsageError(f"--mask-feather {args.mask_feather:g} is negative; use a number of pixels >= 0 (0 = hard edges)")
+    if args.mask_feather is not None and not args.mask_feather < math.inf:  # inf, nan
+        raise UsageError(f"--mask-feather {args.mask_feather:g} is not a finite number; use a number of pixels such as 8 (0 = hard edges)")
+
+
+def _refuse_replacing_inputs(args: argparse.Namespace, inputs: list[Path], outputs: list[Path]) -> None:
+    """An output that would replace an input (same real path, or the same file by another
+    name) is an error unless --overwrite; so are style images and the mask, which it never allows."""
+
+    def real(p: Path | str) -> str:
+        return os.path.normcase(os.path.realpath(p))
+
+    protected = {real(p): ("input", p) for p in inputs}
+    for p in args.style or ():
+        protected.setdefault(real(p), ("--style image", Path(p)))
+    if args.mask is not None:
+        protected.setdefault(real(args.mask), ("--mask", Path(args.mask)))
+    clashes = []
+    for dst in outputs:
+        hit = protected.get(real(dst))
+        if hit is None and dst.exists():
+            hit = next((v for v in protected.values() if v[1].exists() and os.path.samefile(v[1], dst)), None)
+        if hit is not None and (hit[0] != "input" or not args.overwrite):
+            clashes.append((dst, hit))
+    if not clashes:
+        return
+    dst, (what, src) = clashes[0]
+    more = f" (and {len(clashes) - 1} more)" if len(clashes) > 1 else ""
+    fix = "pass --overwrite to replace the photos" if what == "input" else "write somewhere else"
+    raise UsageError(
+        f"the output '{dst}' would replace the {what} '{src}'{more}; choose another output with -o, or {fix}"
+    )
+
+
 def _cmd_stylize(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from . import io as sio
-    from .engine import Engine
+    from .engine import Engine, _check_backend_arg
 
-    if not 0.0 <= args.strength <= 1.0:
-        raise UsageError(f"--strength {args.strength:g} is out of range; use a number between 0 and 1")
+    _check_numbers(args)
+    _check_backend_arg(args.backend)
     inputs, batch = _expand_inputs(args.inputs)
     outputs = _output_paths(inputs, args.output, batch)
-    for src in inputs:  # headers only: fail before writing anything
-        sio.open_image(src, max_pixels=None).close()
+    _refuse_replacing_inputs(args, inputs, outputs)
+    failures: dict[int, str] = {}
+    for i, src in enumerate(inputs):  # headers only: fail before writing anything
+        try:
+            sio.open_image(src, max_pixels=None).close()
+        except SpokenstyleError as exc:
+            if not batch:
+                raise
+            failures[i] = str(exc)  # a batch goes on without it, and says so
     for style_path in args.style or ():
         sio.open_image(style_path, max_pixels=None, what="--style").close()
-    if args.mask_feather is not None and args.mask_feather < 0:
-        raise UsageError(f"--mask-feather {args.mask_feather:g} is negative; use a number of pixels >= 0 (0 = hard edges)")
     if args.mask is not None:
-        _check_mask(args.mask, inputs)
+        _check_mask(args.mask, [src for i, src in enumerate(inputs) if i not in failures])
     options = dict(args.options or [])
     if batch:
         folder = outputs[0].parent
@@ -271,28 +336,68 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
     plan = engine.plan(intent, args.backend, style=args.style is not None)  # validates --backend
     engine.split_options(plan.backends, options)  # validates -O before anything is written
     if not args.quiet and not args.json:
-        print("\n".join([intent.describe(), "backends: " + " -> ".join(plan.backends)] + ["  - " + n for n in plan.notes]))
+        print(_printable("\n".join([intent.describe(), "backends: " + " -> ".join(plan.backends)] + ["  - " + n for n in plan.notes])))
     # A progress bar for batches, on stderr, only on a terminal (tqdm's disable=None).
     bar = tqdm(
         total=len(inputs), unit="photo", file=sys.stderr, disable=True if (args.quiet or not batch) else None,
         dynamic_ncols=True,
     )
+
+    def say(line: str, *, error: bool = False) -> None:
+        if batch:
+            bar.write(_printable(line), file=sys.stderr if error else sys.stdout)
+        else:
+            print(_printable(line), file=sys.stderr if error else sys.stdout)
+
+    def failed(i: int, src: Path, dst: Path, message: str) -> None:
+        failures[i] = message
+        if args.json:
+            print(_dumps({"input": str(src), "output": str(dst), "error": message}), flush=True)
+        say(f"spokenstyle stylize: error: {src}: {_cli_words(message)}", error=True)
+
+    written = skipped = 0
     try:
-        for src, dst in zip(inputs, outputs):
-            result = engine.stylize(
-                str(src),
-                intent=intent,
-                style=(args.style[0] if len(args.style) == 1 else args.style) if args.style else None,
-                backend=args.backend,
-                strength=args.strength,
-                preserve_color=args.preserve_color,
-                max_size=args.max_size,
-                seed=args.seed,
-                mask=args.mask,
-                mask_feather=args.mask_feather,
-                options=options,
-            )
-            result.save(dst, quality=args.quality)
+        for i, (src, dst) in enumerate(zip(inputs, outputs)):
+            if i in failures:
+                failed(i, src, dst, failures[i])
+                bar.update(1)
+                continue
+            if args.skip_existing and dst.exists():
+                skipped += 1
+                if args.json:
+                    print(_dumps({"input": str(src), "output": str(dst), "skipped": "the output exists (--skip-existing)"}), flush=True)
+                elif not args.quiet:
+                    say(f"skipped {src}: '{dst}' exists (--skip-existing)")
+                bar.update(1)
+                continue
+            try:
+                result = engine.stylize(
+                    str(src),
+                    intent=intent,
+                    style=(args.style[0] if len(args.style) == 1 else args.style) if args.style else None,
+                    backend=args.backend,
+                    strength=args.strength,
+                    preserve_color=args.preserve_color,
+                    max_size=args.max_size,
+                    seed=args.seed,
+                    mask=args.mask,
+                    mask_feather=args.mask_feather,
+                    options=options,
+                )
+                result.save(dst, quality=args.quality)
+            except SpokenstyleError as exc:
+                if not batch:
+                    raise
+                failed(i, src, dst, str(exc))
+                bar.update(1)
+                continue
+            except Exception as exc:  # noqa: BLE001 - one photo's bug must not end a batch
+                if not batch:
+                    raise
+                failed(i, src, dst, f"internal error: {type(exc).__name__}: {exc}")
+                bar.update(1)
+                continue
+            written += 1
             seconds = result.timings["stylize"]
             if args.json:
                 width, height = result.images[0].size
@@ -310,17 +415,20 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
                     "mask": args.mask,
                     "intent": result.intent.to_dict(),
                 }
-                print(json.dumps(record, ensure_ascii=False), flush=True)
+                print(_dumps(record), flush=True)
             elif not args.quiet:
-                line = f"wrote {dst} ({' -> '.join(result.backends)}, {seconds:.3f} s)"
-                if batch:
-                    bar.write(line, file=sys.stdout)
-                else:
-                    print(line)
+                say(f"wrote {dst} ({' -> '.join(result.backends)}, {seconds:.3f} s)")
             bar.update(1)
     finally:
         bar.close()
-    return 0
+    if batch:
+        summary = f"{written} written, {skipped} skipped, {len(failures)} failed, of {len(inputs)} photos"
+        if failures:
+            names = ", ".join(str(inputs[i]) for i in sorted(failures)[:5]) + (", ..." if len(failures) > 5 else "")
+            print(_printable(f"spokenstyle stylize: {summary}; failed: {names}"), file=sys.stderr)
+        elif not args.quiet and not args.json:
+            print(summary)
+    return 1 if failures else 0
 
 
 def _check_mask(mask: str, inputs: list[Path]) -> None:
@@ -348,9 +456,9 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     if args.json:
         options = {name: engine.backend_options(name) for name in plan.backends}
         plan_json = {"backends": plan.backends, "notes": plan.notes, "options": options}
-        print(json.dumps({"intent": intent.to_dict(), "plan": plan_json}, ensure_ascii=False))
+        print(_dumps({"intent": intent.to_dict(), "plan": plan_json}))
     else:
-        print(engine.explain(text))
+        print(_printable(engine.explain(text)))
     return 0
 
 
@@ -369,7 +477,8 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
             ],
             "commands": _COMMANDS_SEEN,
         }
-        print(json.dumps(out, ensure_ascii=False, indent=2))
+        out["conflicts"] = [c.to_dict() for c in pm.conflicts]
+        print(_dumps(out, indent=2))
         return 0
     if not infos:
         print("no third-party plugins installed (entry-point group 'spokenstyle')")
@@ -384,6 +493,8 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
         for command, owner in _COMMANDS_SEEN.items():
             if owner == info.name:
                 print(f"    command {command}")
+    for conflict in pm.conflicts:
+        print(_printable(f"conflict: {conflict.message}"))
     if not args.all:
         builtins = ", ".join(f"{c.name} ({KINDS[c.kind][1]})" for c in pm.components() if c.builtin)
         print(f"built-in: {builtins}  (--all lists everything, including skipped plugins)")
@@ -428,7 +539,11 @@ def _add_builtin_commands(cli: CommandRegistry) -> None:
     p.add_argument("--seed", type=int, default=None, metavar="N", help="seed for random parts such as grain")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N")
     p.add_argument("--quality", type=int, default=95, metavar="Q", help="JPEG/WebP quality (default 95)")
-    p.add_argument("--json", action="store_true", help="print one JSON object per output")
+    p.add_argument("--overwrite", action="store_true",
+                   help="allow an output to replace its input photo (refused otherwise)")
+    p.add_argument("--skip-existing", action="store_true",
+                   help="leave outputs that already exist alone (to resume a batch)")
+    p.add_argument("--json", action="store_true", help="print one JSON object per output (or failure)")
     p.add_argument("-q", "--quiet", action="store_true", help="no explanation, no progress bar")
 
     p = cli.add_command("explain", _cmd_explain, help="show how a prompt is understood")
@@ -464,20 +579,74 @@ def build_parser(*, plugins: bool = True) -> argparse.ArgumentParser:
 
 
 def _format_warning(message, category, filename, lineno, line=None):
-    return f"spokenstyle: warning: {message}\n".replace("spokenstyle: warning: spokenstyle: ", "spokenstyle: warning: ")
+    text = " ".join(str(message).split())  # one line, whatever a plugin's message holds
+    return _printable(f"spokenstyle: warning: {text}\n".replace("spokenstyle: warning: spokenstyle: ", "spokenstyle: warning: "))
+
+
+# ------------------------------------------------------------------------------ output
+#: API argument -> the flag that sets it, for messages raised by the library.
+_FLAGS = {
+    "max_size": "--max-size", "max_pixels": "--max-pixels", "mask_feather": "--mask-feather", "mask": "--mask",
+    "strength": "--strength", "seed": "--seed", "style": "--style", "backend": "--backend", "options": "-O",
+    "preserve_color": "--preserve-color", "device": "--device", "quality": "--quality", "text_encoder": "--text-encoder",
+}
+_API_ARG = re.compile(r"(?<![\w.-])(" + "|".join(sorted(_FLAGS, key=len, reverse=True)) + r""")=(?=([\w'"\[{(<-]?))""")
+_CLI_ASIDE = re.compile(r" \(CLI: [^)]*\)")
+
+
+def _cli_words(message: str) -> str:
+    """A library message in the CLI's words: ``max_size=`` becomes ``--max-size``."""
+    message = _CLI_ASIDE.sub("", message)
+    return _API_ARG.sub(lambda m: _FLAGS[m.group(1)] + (" " if m.group(2) else ""), message)
+
+
+_BIDI = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A)) | {0x200E, 0x200F, 0x061C}
+
+
+def _printable(text: str) -> str:
+    """``text`` safe for a terminal: control characters (ANSI escapes included) and bidi
+    overrides are shown escaped (``\\x1b``), never sent raw; newlines and tabs stay."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch in "\n\t" or not (code < 0x20 or 0x7F <= code < 0xA0 or code in _BIDI):
+            out.append(ch)
+        else:
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    return "".join(out)
+
+
+def _dumps(obj: Any, **kwargs: Any) -> str:
+    """JSON for stdout: raw Unicode where stdout can encode it, \\u escapes where it cannot
+    (PYTHONIOENCODING=ascii), so --json output is always complete, valid JSON."""
+    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+    unicode_ok = encoding.startswith(("utf", "gb18030"))
+    return json.dumps(obj, ensure_ascii=not unicode_ok, **kwargs)
+
+
+def _safe_streams() -> None:
+    """Characters the terminal's encoding lacks are escaped instead of raising mid-run."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError, OSError):  # not a TextIOWrapper (a test's capture)
+            pass
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code: 0 done, 1 a batch where some photos failed
+    (each named), 2 a mistake or failure, said in one line on stderr, 130 interrupted."""
     original_format = warnings.formatwarning
-    warnings.formatwarning = _format_warning  # one line per warning, no source excerpt
     command = "spokenstyle"
     try:
+        warnings.formatwarning = _format_warning  # one line per warning, no source excerpt
+        _safe_streams()
         parser = build_parser()
         args = parser.parse_args(_bare_preserve_color(list(sys.argv[1:] if argv is None else argv)))
         command = f"spokenstyle {args.command}"
         return int(args.func(args) or 0)
     except SpokenstyleError as exc:
-        print(f"{command}: error: {exc}", file=sys.stderr)
+        print(_printable(f"{command}: error: {_cli_words(str(exc))}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("spokenstyle: interrupted", file=sys.stderr)
@@ -486,6 +655,18 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, not a traceback (unless asked)
+        if os.environ.get("SPOKENSTYLE_DEBUG", "").strip() not in ("", "0"):
+            raise
+        detail = " ".join(str(exc).split())[:300]
+        print(
+            _printable(
+                f"{command}: error: internal error: {type(exc).__name__}: {detail} (a bug; please report it, "
+                "with the traceback SPOKENSTYLE_DEBUG=1 shows)"
+            ),
+            file=sys.stderr,
+        )
+        return 2
     finally:
         warnings.formatwarning = original_format
 

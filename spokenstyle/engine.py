@@ -25,7 +25,7 @@ import torch
 from PIL import Image
 
 from . import io as sio
-from .errors import UsageError
+from .errors import BackendError, SpokenstyleError, UsageError
 from .intent import StyleIntent
 from .plugins import PluginManager, get_plugin_manager
 
@@ -104,6 +104,11 @@ class Result:
 
     def save(self, path: str | Path, *, index: int = 0, quality: int = 95) -> Path:
         """Write output ``index`` atomically; the format comes from the extension."""
+        if isinstance(index, bool) or not isinstance(index, int) or not -len(self.tensors) <= index < len(self.tensors):
+            raise UsageError(
+                f"index={index!r} is out of range: this result holds {len(self.tensors)} image(s); "
+                f"use 0..{len(self.tensors) - 1}"
+            )
         icc = self._icc[index] if self._icc else None
         return sio.save(self.images[index], path, quality=quality, icc_profile=icc)
 
@@ -130,12 +135,48 @@ def _resolve_device(device: str | torch.device) -> torch.device:
     if isinstance(device, str) and device.strip().lower() == AUTO:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
+        dev = torch.device(device.strip() if isinstance(device, str) else device)
+    except (RuntimeError, TypeError, ValueError) as exc:
         raise UsageError(f"device={device!r} is not a device: {exc}; use 'auto', 'cpu' or 'cuda'") from None
+    if dev.type not in ("cpu", "cuda"):  # the kernels and tests cover these two, nothing else
+        raise UsageError(f"device={device!r} is not supported; use 'auto', 'cpu', 'cuda' or 'cuda:N'")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise UsageError(f"device={device!r} but CUDA is not available here; use device='auto' or 'cpu'")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise UsageError(
+            f"device={device!r} but this machine has {torch.cuda.device_count()} CUDA device(s); use cuda:0.."
+            f"cuda:{torch.cuda.device_count() - 1}"
+        )
     return dev
+
+
+#: torch.manual_seed's range (a Generator seed is an unsigned 64-bit number).
+MAX_SEED = 2**64 - 1
+
+
+def _check_backend_arg(backend: Any) -> None:
+    """``backend=``: "auto", a name, "a,b", or a list of names; none empty, none twice."""
+    if isinstance(backend, str):
+        if backend.strip().lower() == AUTO:
+            return
+        names = [b.strip() for b in backend.split(",")]
+    elif isinstance(backend, (list, tuple)) and backend:
+        names = list(backend)
+    else:
+        raise UsageError(
+            f"backend={backend!r} must be 'auto', a backend name such as 'grade', 'a,b', or a list of names"
+        )
+    for name in names:
+        if not isinstance(name, str) or not name.strip():
+            raise UsageError(
+                f"backend={backend!r} has an empty or non-text name; use 'auto' or names such as 'grade' ('a,b' chains)"
+            )
+    seen = set()
+    for name in names:
+        key = name.strip().lower()
+        if key in seen:
+            raise UsageError(f"backend={backend!r} lists '{name.strip()}' twice; each backend runs once, name it once")
+        seen.add(key)
 
 
 def _sync(device: torch.device) -> None:
@@ -334,8 +375,8 @@ class Engine:
         candidates = []
         want_style = style
         # Only a medium or a style image needs a look at the backends (which imports them).
-        for comp in self.plugins.components("style_backend") if (intent.medium or want_style) else ():
-            factory = comp.load()
+        # A broken lazy backend is skipped with its one warning: it cannot break planning.
+        for comp, factory in self.plugins.loadable("style_backend") if (intent.medium or want_style) else ():
             media = tuple(getattr(factory, "media", ()) or ())
             uses_style = bool(getattr(factory, "uses_style_image", False))
             prio = getattr(factory, "priority", 0)
@@ -441,12 +482,18 @@ class Engine:
             raise UsageError(f"strength={strength!r} is not a number; use a number between 0 and 1") from None
         if not (0.0 <= strength <= 1.0):
             raise UsageError(f"strength={strength} is out of range; use a number between 0 and 1")
-        if seed is not None and not isinstance(seed, int):
-            raise UsageError(f"seed={seed!r} must be an integer")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED):
+            raise UsageError(f"seed={seed!r} must be a whole number from 0 to 2**64-1 (or None)")
+        if max_size is not None and (isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1):
+            raise UsageError(f"max_size={max_size!r} must be a whole number of pixels >= 1 (or None)")
+        _check_backend_arg(backend)
         color_mode = _preserve_mode(preserve_color)
         if mask_feather is not None:
-            if isinstance(mask_feather, bool) or not isinstance(mask_feather, (int, float)) or not mask_feather >= 0:
-                raise UsageError(f"mask_feather={mask_feather!r} must be a number of pixels >= 0 (0 = hard edges)")
+            if (
+                isinstance(mask_feather, bool) or not isinstance(mask_feather, (int, float))
+                or not 0 <= mask_feather < float("inf")
+            ):
+                raise UsageError(f"mask_feather={mask_feather!r} must be a finite number of pixels >= 0 (0 = hard edges)")
 
         # Load.
         items = list(content) if isinstance(content, (list, tuple)) else [content]
@@ -505,12 +552,14 @@ class Engine:
             for i, p in enumerate(photos):
                 groups.setdefault(tuple(p.pixels.shape[-2:]), []).append(i)
             for indices in groups.values():
-                batch = torch.stack([photos[i].pixels for i in indices]).to(self.device)
-                original = batch
+                original = torch.stack([photos[i].pixels for i in indices]).to(self.device)
+                # Backends get a copy: one that writes into its input cannot change the photo
+                # that preserve_color and the mask's black areas (bit-identical) are made from.
+                batch = original.clone()
                 for name, runner in zip(plan.backends, runners):
-                    out = runner.stylize(batch, intent, style=style_pixels, seed=seed, engine=self, **per_backend[name])
-                    _check_output(name, batch, out)
-                    batch = out
+                    comp = self.plugins.get("style_backend", name)
+                    out = _run_backend(comp, runner, batch, intent, style_pixels, seed, self, per_backend[name])
+                    batch = _check_output(comp, batch, out, self.plugins)
                 if color_mode is not None:
                     from .color import preserve_color as keep
 
@@ -655,13 +704,59 @@ def _rank(candidate: tuple) -> tuple:
     return (comp.builtin, -(priority or 0), comp.name)
 
 
-def _check_output(name: str, given: torch.Tensor, out: Any) -> None:
-    if not isinstance(out, torch.Tensor) or out.dim() != 4 or out.shape[0] != given.shape[0] or out.shape[1] != 3:
+def _origin(comp: Any, plugins: PluginManager) -> str:
+    """"plugin 'p', distribution d 1.0" (or "built in") for messages."""
+    if comp.builtin:
+        return "built in"
+    info = next((i for i in plugins.plugins if i.name == comp.plugin), None)
+    dist = f", distribution {info.distribution} {info.version or ''}".rstrip() if info is not None and info.distribution else ""
+    return f"plugin '{comp.plugin}'{dist}"
+
+
+def _run_backend(comp, runner, batch, intent, style, seed, engine, options) -> Any:
+    """``runner.stylize``; a third-party backend's exception (any, SystemExit included: a plugin
+    never ends the host) becomes a BackendError naming it; a built-in's propagates (a bug)."""
+    try:
+        return runner.stylize(batch, intent, style=style, seed=seed, engine=engine, **options)
+    except (SpokenstyleError, KeyboardInterrupt):
+        raise
+    except BaseException as exc:  # noqa: BLE001
+        if comp.builtin and isinstance(exc, Exception):
+            raise
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        raise BackendError(f"style backend '{comp.name}' ({_origin(comp, engine.plugins)}) failed: {detail}; choose another backend= or report it to the plugin's authors") from exc
+
+
+#: How far past [0, 1] a backend's float output may stray (rounding) before it counts as wrong.
+RANGE_SLACK = 1e-3
+
+
+def _check_output(comp: Any, given: torch.Tensor, out: Any, plugins: PluginManager) -> torch.Tensor:
+    """A backend's output: an (N, 3, H, W) float tensor of the input's N, H and W, finite, in
+    [0, 1] (within :data:`RANGE_SLACK`, then clamped). Anything else is a BackendError."""
+    who, origin = f"style backend '{comp.name}'", f" ({_origin(comp, plugins)})"
+    n, _c, h, w = given.shape
+    if not isinstance(out, torch.Tensor) or out.dim() != 4 or out.shape[0] != n or out.shape[1] != 3:
         shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        raise UsageError(
-            f"style backend '{name}' returned {shape}; a backend must return an (N, 3, H, W) tensor "
-            f"for an (N, 3, H, W) input, here N={given.shape[0]}"
+        raise BackendError(
+            f"{who} returned {shape}; a backend must return an (N, 3, H, W) tensor "
+            f"for an (N, 3, H, W) input, here N={n}{origin}"
         )
+    if tuple(out.shape[-2:]) != (h, w):
+        raise BackendError(
+            f"{who} returned {out.shape[-1]}x{out.shape[-2]} images for {w}x{h} photos; a backend must keep "
+            f"the height and width (the mask and preserve_color need them){origin}"
+        )
+    if not out.is_floating_point() or out.device != given.device:
+        raise BackendError(f"{who} returned a {out.dtype} tensor on {out.device}; it must return float on {given.device}{origin}")
+    finite = torch.isfinite(out)
+    if not bool(finite.all()):
+        bad = int((~finite).sum())
+        raise BackendError(f"{who} returned {bad:,} NaN or infinite value(s); its output is not a picture{origin}")
+    lo, hi = float(out.min()), float(out.max())
+    if lo < -RANGE_SLACK or hi > 1.0 + RANGE_SLACK:
+        raise BackendError(f"{who} returned values from {lo:.4g} to {hi:.4g}; a backend must return colours in [0, 1]{origin}")
+    return out.float().clamp(0.0, 1.0) if (lo < 0.0 or hi > 1.0 or out.dtype != torch.float32) else out
 
 
 # ------------------------------------------------------------------------------ one-liner

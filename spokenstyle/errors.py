@@ -11,3 +11,9 @@ class UsageError(SpokenstyleError, ValueError):
 
 class WeightsError(UsageError):
     """A weights file is missing, unreadable, for another architecture, or for another encoder."""
+
+
+class BackendError(UsageError):
+    """A style backend raised, or returned something that is not a picture (wrong shape or
+    size, NaN, out of range); the message names the backend and the plugin it came from.
+    (A UsageError, as a wrong backend output always was: the fix is another backend.)"""

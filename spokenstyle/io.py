@@ -1,7 +1,9 @@
 """Reading and writing photos with Pillow, and converting them to and from tensors.
 
-In: any mode Pillow reads (RGB, RGBA, L, LA, P with or without transparency, CMYK, 1, I;16,
-I, F, ...); EXIF orientation is applied; 16-bit greyscale keeps its precision; an alpha
+In: JPEG, PNG, WebP, TIFF, BMP and GIF files, recognised by their content
+(:data:`INPUT_FORMATS`; no other Pillow plugin is ever asked), in any mode Pillow reads (RGB,
+RGBA, L, LA, P with or without transparency, CMYK, 1, I;16, I, F, ...); NaN or infinite values
+(float TIFFs, float tensors) are refused, not turned into black; EXIF orientation is applied; 16-bit greyscale keeps its precision; an alpha
 channel is kept aside and put back on output (formats without alpha get it flattened on
 white). A pixel limit (:data:`DEFAULT_MAX_PIXELS`) turns an oversized photo into a clear
 error before it is decoded, instead of running out of memory.
@@ -17,6 +19,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from struct import error as struct_error
 from typing import Any, Union
 
 import numpy as np
@@ -32,6 +35,11 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
+#: The formats a photo file may be, recognised by content (not by extension); nothing else is
+#: handed to Pillow (so a PostScript file named .jpg never reaches Ghostscript). "JPEG" also
+#: opens the multi-picture JPEGs (MPO) many phones and cameras write.
+INPUT_FORMATS = ("JPEG", "PNG", "WEBP", "TIFF", "BMP", "GIF")
+_FORMAT_WORDS = "a JPEG, PNG, WebP, TIFF, BMP or GIF file"
 #: Extensions treated as images when a folder is given.
 INPUT_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 
@@ -55,33 +63,46 @@ class Photo:
         return int(self.pixels.shape[-1]), int(self.pixels.shape[-2])
 
 
-def _check_pixels(width: int, height: int, max_pixels: int | None, source: str) -> None:
+def _check_pixels(width: int, height: int, max_pixels: int | None, source: str, *, jpeg: bool = False) -> None:
+    if width < 1 or height < 1:
+        raise UsageError(f"{source} is {width}x{height}: it has no pixels; pass a photo at least 1x1")
     if max_pixels is not None and width * height > max_pixels:
+        # The limit guards decoding; shrinking happens after it, except for a JPEG, which
+        # max_size= decodes at 1/2, 1/4 or 1/8 scale.
+        fix = (
+            "pass max_size= (CLI: --max-size; a JPEG is then decoded at a reduced scale) or raise max_pixels= (CLI: --max-pixels)"
+            if jpeg else
+            "raise max_pixels= (CLI: --max-pixels) if the memory is there (about 16 bytes a pixel), "
+            "or shrink the file first; max_size= cannot help, it shrinks after decoding"
+        )
         raise UsageError(
-            f"{source} is {width}x{height} = {width * height:,} pixels, above the limit of "
-            f"{max_pixels:,}; pass max_size= (CLI: --max-size) to shrink it, or raise max_pixels= "
-            "(CLI: --max-pixels)"
+            f"{source} is {width}x{height} = {width * height:,} pixels, above the limit of {max_pixels:,}; {fix}"
         )
 
 
 def open_image(path: str | os.PathLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS, what: str = "input") -> Image.Image:
     """Open (lazily) and validate a photo file; the pixel limit is checked before decoding.
-    ``what`` names the file in errors ("input", "--style", "mask=", ...)."""
+    Only :data:`INPUT_FORMATS` are recognised, by content. ``what`` names the file in errors
+    ("input", "--style", "mask=", ...)."""
     p = Path(path)
     if not p.exists():
         raise UsageError(f"{what} '{p}' does not exist; check the path")
     if p.is_dir():
         raise UsageError(f"{what} '{p}' is a folder; pass image files" + (" (the CLI accepts folders)" if what == "input" else ""))
     try:
-        with warnings_as_errors():
-            im = Image.open(p)
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        if isinstance(exc, UnidentifiedImageError):
-            raise UsageError(f"'{p}' is not an image Pillow can read; pass a JPEG, PNG, WebP, TIFF or BMP file") from None
-        raise UsageError(f"'{p}' is too large to decode safely ({exc}); pass max_size= or raise max_pixels=") from None
+        with _no_bomb_warning():
+            im = Image.open(p, formats=INPUT_FORMATS)
+    except UnidentifiedImageError:
+        raise UsageError(f"'{p}' is not an image spokenstyle reads; pass {_FORMAT_WORDS}") from None
+    except Image.DecompressionBombError as exc:
+        raise UsageError(
+            f"'{p}' is too large to decode safely ({exc}); shrink the file with an image editor first"
+        ) from None
     except OSError as exc:
         raise UsageError(f"cannot read '{p}': {exc.strerror or exc}") from None
-    _check_pixels(im.width, im.height, max_pixels, f"'{p}'")
+    except (SyntaxError, ValueError, EOFError, struct_error, IndexError, KeyError, TypeError) as exc:  # a broken header
+        raise UsageError(f"cannot read '{p}': a broken {what} file ({type(exc).__name__}: {exc}); {_FORMAT_WORDS} is expected") from None
+    _check_pixels(im.width, im.height, max_pixels, f"'{p}'", jpeg=im.format in ("JPEG", "MPO"))
     return im
 
 
@@ -96,19 +117,30 @@ def image_size(path: str | os.PathLike) -> tuple[int, int]:
     return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
 
 
-class warnings_as_errors:
-    """Context manager: Pillow's decompression-bomb warning becomes an error (we have our own limit)."""
+class _no_bomb_warning:
+    """Context manager: Pillow's decompression-bomb *warning* is silenced, because every decode
+    goes through our own, configurable limit (max_pixels) first; its hard error still stands."""
 
     def __enter__(self):
         import warnings
 
         self._ctx = warnings.catch_warnings()
         self._ctx.__enter__()
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         return self
 
     def __exit__(self, *exc):
         return self._ctx.__exit__(*exc)
+
+
+def _positive_int(value: Any, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise UsageError(f"{name}={value!r} must be a whole number of pixels >= 1 (or None)")
+    if value < 1:
+        raise UsageError(f"{name}={value} must be a positive number of pixels")
+    return int(value)
 
 
 def load(
@@ -119,13 +151,20 @@ def load(
 ) -> list[Photo]:
     """Photos from a path, a PIL image or a tensor ((3, H, W) or (N, 3, H, W); floats in [0, 1]
     or uint8). ``max_size`` shrinks the long side (never enlarges). A list for batched tensors."""
-    if max_size is not None and int(max_size) < 1:
-        raise UsageError(f"max_size={max_size} must be a positive number of pixels")
+    max_size = _positive_int(max_size, "max_size")
+    if max_pixels is not None:
+        max_pixels = _positive_int(max_pixels, "max_pixels")
     if isinstance(source, torch.Tensor):
+        pixels = _tensor_photos(source, max_pixels, max_size)  # checks the shape first
         full = (int(source.shape[-1]), int(source.shape[-2]))
-        return [Photo(p, source="<tensor>", full_size=full) for p in _tensor_photos(source, max_pixels, max_size)]
+        return [Photo(p, source="<tensor>", full_size=full) for p in pixels]
     if isinstance(source, Image.Image):
-        return [_from_pil(source, "<PIL image>", max_pixels, max_size)]
+        try:
+            return [_from_pil(source, "<PIL image>", max_pixels, max_size)]
+        except UsageError:
+            raise
+        except (OSError, ValueError) as exc:  # a mode Pillow cannot convert, a lazy image that fails to decode
+            raise UsageError(f"cannot read the PIL image (mode {source.mode}): {exc}; convert it to RGB first") from None
     if isinstance(source, (str, os.PathLike)):
         im = open_image(source, max_pixels=None)
         full = im.size
@@ -135,10 +174,13 @@ def load(
                 im.draft("RGB", (max(1, int(im.width * scale)), max(1, int(im.height * scale))))
         try:
             return [_from_pil(im, str(source), max_pixels, max_size, full)]
-        except (OSError, SyntaxError, ValueError) as exc:
-            if isinstance(exc, UsageError):
-                raise
-            raise UsageError(f"cannot decode '{source}': {exc}; the file may be truncated or corrupt") from None
+        except UsageError:
+            raise
+        except (OSError, SyntaxError, ValueError, EOFError, struct_error, IndexError, KeyError, TypeError, ZeroDivisionError) as exc:
+            # what Pillow's decoders raise on damaged data
+            raise UsageError(f"cannot decode '{source}': {type(exc).__name__}: {exc}; the file may be truncated or corrupt") from None
+        finally:
+            im.close()
     raise UsageError(
         f"cannot use {type(source).__name__} as an image; pass a file path, a PIL.Image or a (3, H, W) tensor"
     )
@@ -147,7 +189,8 @@ def load(
 def _from_pil(
     im: Image.Image, source: str, max_pixels: int | None, max_size: int | None, full: tuple[int, int] | None = None
 ) -> Photo:
-    _check_pixels(im.width, im.height, max_pixels, source if source.startswith("<") else f"'{source}'")
+    where = source if source.startswith("<") else f"'{source}'"
+    _check_pixels(im.width, im.height, max_pixels, where, jpeg=im.format in ("JPEG", "MPO"))
     icc = im.info.get("icc_profile")
     full = full or im.size  # before a JPEG draft reduced it
     im.load()
@@ -161,8 +204,9 @@ def _from_pil(
         im = im.convert("RGBA" if "transparency" in im.info else "RGB")
         mode = im.mode
     if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
-        if mode in ("RGBa", "La"):
-            im = im.convert("RGBA")
+        if mode in ("RGBa", "La"):  # premultiplied alpha; Pillow converts La only to LA
+            im = im.convert("RGBA" if mode == "RGBa" else "LA")
+            mode = im.mode
         alpha = im.getchannel("A")
         im = im.convert("RGB") if mode != "LA" else im.convert("L")
         mode = im.mode
@@ -173,6 +217,12 @@ def _from_pil(
         pixels = grey.unsqueeze(0).expand(3, -1, -1).contiguous()
     elif mode == "F":
         arr = np.asarray(im, dtype=np.float32)
+        if not np.isfinite(arr).all():
+            bad = int((~np.isfinite(arr)).sum())
+            raise UsageError(
+                f"{where} has {bad:,} NaN or infinite pixel value(s) (a float image); replace them with "
+                "finite values (0..1 or 0..255) first"
+            )
         arr = arr / 255.0 if arr.max(initial=0) > 1.0 else arr
         pixels = torch.from_numpy(np.clip(arr, 0.0, 1.0)).unsqueeze(0).expand(3, -1, -1).contiguous()
     else:
@@ -210,21 +260,34 @@ def tensor_to_pil(t: torch.Tensor, alpha: Image.Image | None = None) -> Image.Im
 
 
 def _tensor_photos(t: torch.Tensor, max_pixels: int | None, max_size: int | None) -> list[torch.Tensor]:
+    if t.device.type == "meta" or t.layout != torch.strided:
+        raise UsageError(
+            f"the image tensor is a {t.device.type if t.device.type == 'meta' else t.layout} tensor, which holds no "
+            "pixels to read; pass a dense CPU or CUDA tensor"
+        )
     if t.dim() == 3:
         t = t.unsqueeze(0)
     if t.dim() != 4 or t.shape[1] not in (1, 3):
         raise UsageError(
             f"image tensor has shape {tuple(t.shape)}; pass (3, H, W) or (N, 3, H, W) (channels first)"
         )
+    if t.shape[0] == 0:
+        raise UsageError(f"image tensor has shape {tuple(t.shape)}: a batch of no images; pass at least one")
+    _check_pixels(int(t.shape[-1]), int(t.shape[-2]), max_pixels, f"the image tensor {tuple(t.shape)}")
     if t.dtype == torch.uint8:
         t = t.float() / 255.0
     elif not t.is_floating_point():
         raise UsageError(f"image tensor has dtype {t.dtype}; pass float in [0, 1] or uint8")
     else:
+        if not bool(torch.isfinite(t).all()):
+            bad = int((~torch.isfinite(t)).sum())
+            raise UsageError(
+                f"the image tensor has {bad:,} NaN or infinite value(s); pass finite values in [0, 1] "
+                "(e.g. torch.nan_to_num(x).clamp(0, 1))"
+            )
         t = t.float().clamp(0.0, 1.0)
     if t.shape[1] == 1:
         t = t.expand(-1, 3, -1, -1)
-    _check_pixels(int(t.shape[-1]), int(t.shape[-2]), max_pixels, "the image tensor")
     out = []
     for img in t:
         h, w = img.shape[-2:]
@@ -263,6 +326,8 @@ def save(image: Image.Image, path: str | os.PathLike, *, quality: int = 95, icc_
     """Write ``image`` atomically; the format comes from the extension. Returns the path."""
     path = Path(path)
     fmt = output_format(path)
+    if isinstance(quality, bool) or not isinstance(quality, (int, np.integer)) or not 1 <= quality <= 100:
+        raise UsageError(f"quality={quality!r} is out of range; use a whole number from 1 to 100 (JPEG/WebP; 95 = default)")
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.exists():
         raise UsageError(f"cannot write '{path}': folder '{parent}' does not exist; create it first")

@@ -17,8 +17,11 @@ components are registered); everything else keeps working. Environment:
 ``SPOKENSTYLE_STRICT_PLUGINS=1``
     a plugin that fails to load raises :class:`PluginError` instead of warning.
 
-Component names are unique per kind. Built-in names are reserved, and two plugins claiming
-one name (or alias) raise :class:`PluginConflictError`, naming both.
+Component names are unique per kind. Built-in names are reserved (a plugin claiming one does
+not get it, with a warning). A name two installed plugins claim is contested: everything else
+keeps working (``--help``, ``plugins`` and ``doctor`` show the conflict), and only using that
+name raises :class:`PluginConflictError`, naming both. Registering in-process
+(:meth:`PluginManager.register`) a name that is taken raises at once.
 """
 
 from __future__ import annotations
@@ -121,7 +124,7 @@ class Component:
                 obj: Any = importlib.import_module(module_name)
                 for part in attr.split("."):
                     obj = getattr(obj, part)
-            except Exception as exc:
+            except BaseException as exc:  # noqa: BLE001 - plugin code may raise anything, SystemExit included
                 raise PluginError(
                     f"{KINDS[self.kind][1]} '{self.name}' from plugin '{self.plugin}' could not be "
                     f"imported from {self.factory!r}: {type(exc).__name__}: {exc}"
@@ -130,8 +133,20 @@ class Component:
         return self.factory
 
     def create(self, **kwargs: Any) -> Any:
-        """A new instance: ``factory(**kwargs)``."""
-        return self.load()(**kwargs)
+        """A new instance: ``factory(**kwargs)``. A plugin's factory that raises (anything,
+        SystemExit included: a plugin never ends the host) is a PluginError naming it."""
+        factory = self.load()
+        try:
+            return factory(**kwargs)
+        except (SpokenstyleError, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # noqa: BLE001
+            if self.builtin and isinstance(exc, Exception):
+                raise  # a bug in spokenstyle: keep its traceback
+            raise PluginError(
+                f"{KINDS[self.kind][1]} '{self.name}' from plugin '{self.plugin}' failed to start: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
 
 
 class PluginManager:
@@ -155,6 +170,9 @@ class PluginManager:
         self._pm.add_hookspecs(hookspecs)
         self._infos: dict[str, PluginInfo] = {}
         self._components: dict[str, dict[str, Component]] | None = None
+        self._conflicts: list[Conflict] = []
+        self._broken: dict[str, dict[str, str]] = {}  # kind -> component -> why its factory did not import
+        self._owners: dict[tuple[str, str], Component] = {}
         self._lock = threading.RLock()
         if builtins:
             from . import __version__, builtins as builtin_module
@@ -170,10 +188,12 @@ class PluginManager:
         info.error = f"{type(exc).__name__}: {exc}" if not isinstance(exc, PluginError) else str(exc)
         info.components = []
         self._infos[info.name] = info
-        message = f"spokenstyle: {info.origin} failed to {what} and was skipped: {info.error}"
+        message = f"{info.origin} failed to {what} and was skipped: {info.error}"
         if self.strict:
             raise PluginError(message + " (SPOKENSTYLE_STRICT_PLUGINS=1)") from exc
-        warnings.warn(message + " (set SPOKENSTYLE_STRICT_PLUGINS=1 to make this an error)", PluginWarning, stacklevel=4)
+        warnings.warn(
+            f"spokenstyle: {message} (set SPOKENSTYLE_STRICT_PLUGINS=1 to make this an error)", PluginWarning, stacklevel=4
+        )
 
     def _add(self, obj: Any, info: PluginInfo) -> bool:
         if info.name in self._infos and self._infos[info.name].status == "loaded":
@@ -198,7 +218,7 @@ class PluginManager:
                 raise PluginError(
                     f"implements unknown hook '{unknown[0]}'" + (f"; did you mean '{hint[0]}'?" if hint else "")
                 )
-        except Exception as exc:
+        except BaseException as exc:  # noqa: BLE001 - a plugin can never end the host
             if self._pm.has_plugin(info.name):
                 self._pm.unregister(name=info.name)
             self._fail(info, "register", exc)
@@ -227,13 +247,15 @@ class PluginManager:
                 continue
             matched.update({ep.name, dist_name or ""})
             if ep.name == BUILTIN_PLUGIN:
-                raise PluginConflictError(
-                    f"{info.origin} uses the reserved plugin name '{BUILTIN_PLUGIN}' of spokenstyle's "
-                    "built-ins; rename its entry point"
+                reserved = PluginConflictError(
+                    f"its entry point uses the reserved plugin name '{BUILTIN_PLUGIN}' of spokenstyle's "
+                    "built-ins; the plugin must rename it"
                 )
+                self._fail(PluginInfo(ep.name + f" ({ep.value})", dist_name, version, info.module), "load", reserved)
+                continue
             try:
                 obj = ep.load()
-            except Exception as exc:
+            except BaseException as exc:  # noqa: BLE001 - SystemExit/KeyboardInterrupt at import included
                 self._fail(info, "import", exc)
                 continue
             self._add(obj, info)
@@ -259,11 +281,11 @@ class PluginManager:
                 raise UsageError(f"a plugin named '{name}' is already registered; pass another name=")
             info = PluginInfo(name, None, None, getattr(plugin, "__module__", None) or getattr(plugin, "__name__", ""))
             if self._add(plugin, info):
-                try:
-                    self._build()
-                except PluginConflictError:
+                # Registering in-process is a deliberate act: a name conflict is an error now.
+                clash = next((c for c in self._build_conflicts() if name in c.plugins), None)
+                if clash is not None:
                     self.unregister(name)
-                    raise
+                    raise PluginConflictError(clash.message)
             return name
 
     def unregister(self, name: str) -> None:
@@ -278,11 +300,19 @@ class PluginManager:
 
     # -------------------------------------------------------------------------- registry
     def _build(self) -> dict[str, dict[str, Component]]:
+        """Call every loaded plugin's registration hooks (once) and index the components.
+
+        A name (or alias) two plugins claim is *contested*: neither gets it, and using it raises
+        :class:`PluginConflictError` naming both (see :meth:`get`); everything else keeps
+        working. A plugin claiming a built-in name does not get it (the built-in keeps it),
+        with one warning."""
         with self._lock:
             if self._components is not None:
                 return self._components
             registry: dict[str, dict[str, Component]] = {kind: {} for kind in KINDS}
             owners: dict[tuple[str, str], Component] = {}
+            contested: dict[tuple[str, str], list[Component]] = {}
+            conflicts: list[Conflict] = []
             for info in self._ordered_infos():
                 if info.status != "loaded" or not self._pm.has_plugin(info.name):
                     continue
@@ -295,25 +325,65 @@ class PluginManager:
                                 continue
                             register = _Registrar(kind, info, pending)
                             impl.function(**{arg: register for arg in impl.argnames})
-                except PluginConflictError:
-                    raise
-                except Exception as exc:
+                except BaseException as exc:  # noqa: BLE001 - a hook may raise anything
                     self._pm.unregister(name=info.name)
                     self._fail(info, "register its components", exc)
                     continue
+                kept: list[Component] = []
                 for comp in pending:
+                    keys = []
                     for key in (comp.name, *comp.aliases):
                         other = owners.get((comp.kind, key))
-                        if other is not None:
-                            raise PluginConflictError(_conflict(comp, other, key, self._infos))
-                for comp in pending:
+                        if (comp.kind, key) in contested:
+                            contested[(comp.kind, key)].append(comp)
+                        elif other is not None and other.builtin:
+                            conflicts.append(Conflict(comp.kind, key, (other.plugin, comp.plugin), _conflict(comp, other, key, self._infos)))
+                        elif other is not None:
+                            contested[(comp.kind, key)] = [other, comp]
+                        else:
+                            keys.append(key)
+                    if comp.name in keys:
+                        kept.append(comp)
+                        for key in keys:
+                            owners[(comp.kind, key)] = comp
+                for comp in kept:
                     registry[comp.kind][comp.name] = comp
-                    for key in (comp.name, *comp.aliases):
-                        owners[(comp.kind, key)] = comp
-                info.components = [(c.kind, c.name) for c in pending]
+                info.components = [(c.kind, c.name) for c in kept]
+            for (kind, key), comps in contested.items():
+                owners.pop((kind, key), None)
+                for comp in comps:  # a contested name takes its component out; an alias only itself
+                    if comp.name == key:
+                        registry[kind].pop(key, None)
+                        for alias in comp.aliases:
+                            if owners.get((kind, alias)) is comp:
+                                owners.pop((kind, alias))
+                        info = self._infos.get(comp.plugin)
+                        if info is not None and (kind, key) in info.components:
+                            info.components.remove((kind, key))
+                message = _contested(kind, key, comps, self._infos)
+                conflicts.append(Conflict(kind, key, tuple(dict.fromkeys(c.plugin for c in comps)), message))
+            for c in conflicts:  # an installed plugin squatting a built-in name: say so once
+                squatter = self._infos.get(c.plugins[-1])
+                if c.plugins[0] == BUILTIN_PLUGIN and squatter is not None and squatter.distribution:
+                    warnings.warn("spokenstyle: " + c.message, PluginWarning, stacklevel=4)
             self._owners = owners
+            self._conflicts = conflicts
             self._components = registry
             return registry
+
+    def _build_conflicts(self) -> list["Conflict"]:
+        self._build()
+        return list(self._conflicts)
+
+    @property
+    def conflicts(self) -> list["Conflict"]:
+        """Names claimed twice: by two plugins (unusable until one goes) or by a plugin that
+        took a built-in's name (the built-in keeps it). ``plugins`` and ``doctor`` list them."""
+        return self._build_conflicts()
+
+    def _conflict_found(self, message: str, exc: BaseException) -> None:
+        """A command-name conflict (from ``register_commands``): warn, the CLI keeps working."""
+        warnings.warn(message if message.startswith("spokenstyle: ") else "spokenstyle: " + message, PluginWarning, stacklevel=4)
 
     def _ordered_infos(self) -> list[PluginInfo]:
         infos = list(self._infos.values())
@@ -335,6 +405,22 @@ class PluginManager:
         kinds = [_check_kind(kind)] if kind else list(KINDS)
         return [c for k in kinds for c in registry[k].values()]
 
+    def loadable(self, kind: str) -> list[tuple[Component, Callable[..., Any]]]:
+        """(component, factory) for every component of ``kind`` whose factory imports; one that
+        does not (a broken lazy ``"module:attr"``) is left out with one :class:`PluginWarning`
+        naming it and its plugin, so choosing among components (the planner) keeps working."""
+        out = []
+        for comp in self.components(kind):
+            try:
+                out.append((comp, comp.load()))
+            except PluginError as exc:
+                if self.strict:
+                    raise PluginError(f"{exc} (SPOKENSTYLE_STRICT_PLUGINS=1)") from exc
+                if comp.name not in self._broken.setdefault(kind, {}):
+                    self._broken[kind][comp.name] = str(exc)
+                    warnings.warn(f"spokenstyle: {exc}; it was skipped", PluginWarning, stacklevel=2)
+        return out
+
     def names(self, kind: str) -> list[str]:
         return sorted(self._build()[_check_kind(kind)])
 
@@ -342,11 +428,15 @@ class PluginManager:
         """The component registered under ``name`` (or an alias); a UsageError says what exists."""
         self._build()
         kind = _check_kind(kind)
-        comp = self._owners.get((kind, name))
-        if comp is None and isinstance(name, str):
-            comp = self._owners.get((kind, name.strip().lower()))
-        if comp is not None:
-            return comp
+        if not isinstance(name, str):
+            raise UsageError(f"{KINDS[kind][1]} name must be a string such as 'grade', got {type(name).__name__}")
+        for key in (name, name.strip().lower()):
+            comp = self._owners.get((kind, key))
+            if comp is not None:
+                return comp
+            clash = next((c for c in self._conflicts if c.kind == kind and c.key == key and c.plugins[0] != BUILTIN_PLUGIN), None)
+            if clash is not None:
+                raise PluginConflictError(clash.message)
         words = KINDS[kind][1]
         known = sorted(k for (kd, k) in self._owners if kd == kind)
         hint = difflib.get_close_matches(str(name), known, n=1, cutoff=0.5)
@@ -363,11 +453,11 @@ class PluginManager:
             try:
                 with cli.owned_by(impl.plugin_name):
                     impl.function(**{arg: cli for arg in impl.argnames})
-            except PluginConflictError:
-                raise
-            except Exception as exc:
-                if info is not None:
+            except BaseException as exc:  # noqa: BLE001 - a hook may raise anything, a conflict included
+                if info is not None and not isinstance(exc, PluginConflictError):
                     self._fail(info, "register its commands", exc)
+                else:
+                    self._conflict_found(str(exc), exc)
 
 
 class _Registrar:
@@ -396,6 +486,33 @@ class _Registrar:
         self.pending.append(
             Component(self.kind, name, factory, description, tuple(aliases), self.info.name, self.info.builtin)
         )
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """One name claimed twice; ``plugins`` are the claimants, the first one the earlier."""
+
+    kind: str
+    key: str
+    plugins: tuple[str, ...]
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.key, "plugins": list(self.plugins), "message": self.message}
+
+
+_NUMBERS = {2: "two", 3: "three", 4: "four"}
+
+
+def _contested(kind: str, key: str, comps: list[Component], infos: Mapping[str, PluginInfo]) -> str:
+    words = KINDS[kind][1]
+    origins = [infos[c.plugin].origin if c.plugin in infos else f"plugin '{c.plugin}'" for c in comps]
+    names = ", ".join(dict.fromkeys(c.plugin for c in comps))
+    return (
+        f"{words} '{key}' is registered by {_NUMBERS.get(len(origins), len(origins))} plugins: "
+        f"{' and '.join(dict.fromkeys(origins))}; "
+        f"uninstall all but one, or choose with SPOKENSTYLE_LOAD_PLUGINS (e.g. SPOKENSTYLE_LOAD_PLUGINS={names.split(', ')[0]})"
+    )
 
 
 def _conflict(new: Component, old: Component, key: str, infos: Mapping[str, PluginInfo]) -> str:

@@ -105,16 +105,21 @@ def test_error_in_a_subprocess_has_no_traceback(tmp_path):
     assert not (tmp_path / "o.png").exists()
 
 
-def test_truncated_image_in_a_batch_fails_cleanly(tmp_path):
+def test_truncated_image_in_a_batch_fails_cleanly_and_the_batch_goes_on(tmp_path):
     data = PHOTOS["coffee"].read_bytes()
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "b_cut.jpg").write_bytes(data[: len(data) // 3])
     shutil.copy(PHOTOS["chelsea"], tmp_path / "in" / "a_ok.jpg")
+    shutil.copy(PHOTOS["astronaut"], tmp_path / "in" / "c_ok.jpg")
     code, err = _run_in_process(["stylize", str(tmp_path / "in"), "-p", "warm", "-o", str(tmp_path / "out"), "-q"])
-    assert code == 2 and len(err) == 1 and "truncated or corrupt" in err[0]
-    # the good photo before it was written completely; nothing partial for the broken one
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a_ok.jpg"]
-    Image.open(tmp_path / "out" / "a_ok.jpg").load()
+    # one line for the broken photo, one summary line; exit 1 because something failed
+    assert code == 1 and len(err) == 2, err
+    assert "b_cut.jpg" in err[0] and "truncated or corrupt" in err[0]
+    assert "2 written, 0 skipped, 1 failed, of 3 photos" in err[1] and "b_cut.jpg" in err[1]
+    # the good photos before and after it were written completely; nothing partial for the broken one
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a_ok.jpg", "c_ok.jpg"]
+    for name in ("a_ok.jpg", "c_ok.jpg"):
+        Image.open(tmp_path / "out" / name).load()
 
 
 def test_default_output_name_and_quiet(tmp_path, monkeypatch, capsys):
@@ -234,8 +239,8 @@ def test_option_flag_reaches_the_backend(tmp_path, capsys):
     "extra, message",
     [
         (["--mask", "{tmp}/missing.png"], "mask '.*missing.png' does not exist"),
-        (["--mask", "{small}"], r"--mask '.*small.png' is 256x100 but .* is 256x171; the mask \(mask=\) must have the photo's size"),
-        (["--mask", "{notimage}"], "mask= .* is not an image"),
+        (["--mask", "{small}"], r"--mask '.*small.png' is 256x100 but .* is 256x171; the mask \(--mask\) must have the photo's size"),
+        (["--mask", "{notimage}"], "--mask .* is not an image"),
         (["--mask", "{mask}", "--mask-feather", "-2"], "--mask-feather -2 is negative"),
         (["--preserve-color", "statistcs"], "not a mode; use luminance or statistics \\(did you mean 'statistics'\\?\\)"),
         (["-O", "steps"], "'steps' is not KEY=VALUE"),

@@ -42,13 +42,72 @@ class DecoderConfig:
     input_scale: float = 1.0
 
     def __post_init__(self) -> None:
-        self.widths = tuple(int(w) for w in self.widths)
-        self.convs = tuple(int(c) for c in self.convs)
-        if len(self.widths) != len(self.convs) or not self.widths:
-            raise WeightsError(f"decoder config: widths {self.widths} and convs {self.convs} must be non-empty and of equal length")
-        self.input_scale = float(self.input_scale)
-        if not (self.input_scale > 0 and self.input_scale < float("inf")):
-            raise WeightsError(f"decoder config: input_scale {self.input_scale} must be a positive finite number")
+        from ..checkpoints import validate
+
+        values = {k: getattr(self, k) for k in CONFIG_SCHEMA}
+        checked = validate(values, CONFIG_SCHEMA, what="decoder config")
+        try:
+            _check_config(checked)
+        except ValueError as exc:
+            raise WeightsError(f"decoder config: {exc}") from None
+        for key, value in checked.items():
+            setattr(self, key, value)
+
+
+def _config_schema() -> dict:
+    from ..checkpoints import Float, Int, IntTuple, Str
+
+    # Generous bounds (the shipped decoder is 256 -> 128/64/32): large enough for any decoder
+    # worth training, small enough that a config alone cannot ask for gigabytes.
+    return {
+        "layer": Str(r"relu[1-5]_[1-4]", default="relu3_1"),
+        "in_channels": Int(1, 4096, default=256),
+        "widths": IntTuple(1, 4096, 1, 8, default=(128, 64, 32)),
+        "convs": IntTuple(1, 8, 1, 8, default=(2, 2, 2)),
+        "upsamples": Int(0, 5, default=2),
+        # Activation RMS of the encoder at the layer (the original VGG-19 reaches the hundreds).
+        "input_scale": Float(1e-6, 1e6, default=1.0),
+    }
+
+
+CONFIG_SCHEMA = _config_schema()
+
+
+def _check_config(config: dict) -> None:
+    """Cross-field rules, after each field passed the schema (ValueError: the reason)."""
+    if len(config["widths"]) != len(config["convs"]):
+        raise ValueError(f"widths {list(config['widths'])} and convs {list(config['convs'])} must have equal length")
+
+
+def expected_shapes(config: DecoderConfig | dict) -> dict[str, tuple[int, ...]]:
+    """Every parameter's shape for ``config``, computed without building the network (so a
+    checkpoint's tensors can be checked against its config before anything is allocated).
+    Mirrors :class:`AdaINDecoder`'s layer list; a test keeps the two in step."""
+    cfg = asdict(config) if isinstance(config, DecoderConfig) else dict(config)
+    shapes: dict[str, tuple[int, ...]] = {}
+    index, channels, ups = 0, int(cfg["in_channels"]), int(cfg["upsamples"])
+
+    def conv(cin: int, cout: int) -> None:
+        nonlocal index
+        shapes[f"body.{index}.1.weight"] = (cout, cin, 3, 3)
+        shapes[f"body.{index}.1.bias"] = (cout,)
+        index += 1
+
+    for stage, (width, count) in enumerate(zip(cfg["widths"], cfg["convs"])):
+        if stage > 0 and ups > 0:
+            index += 1  # Upsample
+            ups -= 1
+        for _ in range(count):
+            conv(channels, width)
+            index += 1  # ReLU
+            channels = width
+    while ups > 0:
+        index += 1  # Upsample
+        conv(channels, channels)
+        index += 1  # ReLU
+        ups -= 1
+    conv(channels, 3)
+    return shapes
 
 
 def _conv(cin: int, cout: int) -> nn.Sequential:
@@ -125,38 +184,29 @@ class DecoderCheckpoint:
 
 def load(path: str | os.PathLike) -> DecoderCheckpoint:
     """Read a decoder checkpoint written by :func:`save`; every failure is a :class:`WeightsError`."""
-    from safetensors import safe_open
+    from .. import checkpoints
 
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"decoder weights '{path}' do not exist; train one with `spokenstyle train adain` or pass another file")
+    ckpt = checkpoints.read(
+        path,
+        fmt=FORMAT,
+        schema=CONFIG_SCHEMA,
+        expected_shapes=expected_shapes,
+        what="decoder weights",
+        kind="AdaIN decoder",
+        check=_check_config,
+    )
+    metadata = ckpt.metadata
     try:
-        with safe_open(str(path), framework="pt") as f:
-            metadata = f.metadata() or {}
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
-    except Exception as exc:  # noqa: BLE001 - corrupt header, truncated file, not safetensors
-        raise WeightsError(f"cannot read decoder weights '{path}': not a valid safetensors file ({exc})") from None
-    if metadata.get("format") != FORMAT:
-        raise WeightsError(f"'{path}' is not a spokenstyle AdaIN decoder (metadata format {metadata.get('format')!r}, expected {FORMAT!r})")
-    try:
-        config = DecoderConfig(**json.loads(metadata["config"]))
         info = json.loads(metadata.get("info", "{}"))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise WeightsError(f"decoder weights '{path}' have a bad config: {exc}") from None
-    decoder = AdaINDecoder(config)
-    expected = decoder.state_dict()
-    missing = sorted(set(expected) - set(tensors))
-    unexpected = sorted(set(tensors) - set(expected))
-    if missing or unexpected:
-        raise WeightsError(
-            f"decoder weights '{path}' do not match their config: missing {missing[:3]}, unexpected {unexpected[:3]}"
-        )
-    for key, ref in expected.items():
-        if tensors[key].shape != ref.shape:
-            raise WeightsError(
-                f"decoder weights '{path}': '{key}' has shape {tuple(tensors[key].shape)}, the config needs {tuple(ref.shape)}"
-            )
-    decoder.load_state_dict({k: v.float() for k, v in tensors.items()})
+    except (ValueError, RecursionError) as exc:
+        raise WeightsError(f"decoder weights '{path}' have bad info metadata: {exc}") from None
+    if not isinstance(info, dict):
+        raise WeightsError(f"decoder weights '{path}' have bad info metadata: a JSON object is expected")
+    decoder = AdaINDecoder(DecoderConfig(**ckpt.config))  # as large as the file's tensors, no larger
+    decoder.load_state_dict({k: v.float() for k, v in ckpt.tensors.items()})
     return DecoderCheckpoint(decoder.eval(), metadata.get("encoder", ""), metadata.get("encoder_fingerprint", ""), info)
 
 
