@@ -14,18 +14,15 @@
 namespace spokenstyle {
 namespace {
 
-constexpr int64_t kGrain = 1 << 15;  // elements per parallel task
+constexpr int64_t kGrain = kCpuGrain;
 
 at::Tensor run(const char* op, int64_t order, const at::Tensor& x, const std::optional<at::Tensor>& b,
                int64_t dim, c10::string_view act, double alpha, double gain, std::optional<double> clamp,
                const at::Tensor* grad) {
   BiasActProblem p = make_bias_act_problem(op, x, b, dim, std::string(act), clamp);
-  TORCH_CHECK(x.device().is_cpu(), op, ": x must be on the CPU for this kernel");
-  TORCH_CHECK(x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble, op,
-              ": the CPU kernel supports float32 and float64, got ", x.scalar_type(),
-              " (spokenstyle.ops.bias_act computes other dtypes in float32)");
+  check_cpu(op, x);
   at::Tensor g;
-  if (grad != nullptr) g = match_layout(*grad, p.x);
+  if (grad != nullptr) g = like_layout(*grad, p.x);
   at::Tensor out = at::empty_like(p.x);
   const int64_t numel = p.x.numel();
   if (numel == 0) return out;

@@ -20,7 +20,6 @@
 namespace spokenstyle {
 namespace {
 
-constexpr int kThreads = 256;
 constexpr int kUnroll = 4;
 
 
@@ -45,9 +44,9 @@ template <typename scalar_t, typename index_t, int Order>
 __global__ void __launch_bounds__(kThreads)
 bias_act_kernel(const scalar_t* __restrict__ x, const scalar_t* __restrict__ b,
                 const scalar_t* __restrict__ grad, scalar_t* __restrict__ out, index_t n, Act act,
-                index_t channels, index_t inner, at::opmath_type<scalar_t> va, at::opmath_type<scalar_t> vg,
-                at::opmath_type<scalar_t> vc, bool has_clamp) {
-  using opmath_t = at::opmath_type<scalar_t>;
+                index_t channels, index_t inner, acc_type<scalar_t> va, acc_type<scalar_t> vg,
+                acc_type<scalar_t> vc, bool has_clamp) {
+  using opmath_t = acc_type<scalar_t>;
   const index_t step = static_cast<index_t>(blockDim.x) * kUnroll;
   for (index_t base = static_cast<index_t>(blockIdx.x) * step + threadIdx.x; base < n;
        base += static_cast<index_t>(gridDim.x) * step) {
@@ -86,10 +85,10 @@ at::Tensor run(const char* op, const at::Tensor& x, const std::optional<at::Tens
                const std::string& act, double alpha, double gain, std::optional<double> clamp,
                const at::Tensor* grad) {
   BiasActProblem p = make_bias_act_problem(op, x, b, dim, act, clamp);
-  TORCH_CHECK(x.is_cuda(), op, ": x must be a CUDA tensor for this kernel");
+  check_cuda(op, x);
   const c10::cuda::CUDAGuard guard(x.device());
   at::Tensor g;
-  if (grad != nullptr) g = match_layout(*grad, p.x);
+  if (grad != nullptr) g = like_layout(*grad, p.x);
   at::Tensor out = at::empty_like(p.x);
   const int64_t n = p.x.numel();
   if (n == 0) return out;
@@ -103,7 +102,7 @@ at::Tensor run(const char* op, const at::Tensor& x, const std::optional<at::Tens
     const scalar_t* bb = p.b.has_value() ? p.b->const_data_ptr<scalar_t>() : nullptr;
     const scalar_t* gb = Order > 0 ? g.const_data_ptr<scalar_t>() : nullptr;
     scalar_t* ob = out.mutable_data_ptr<scalar_t>();
-    using opmath_t = at::opmath_type<scalar_t>;
+    using opmath_t = acc_type<scalar_t>;
     const opmath_t va = alpha, vg = gain, vc = clamp.value_or(0.0);
     if (use32) {
       bias_act_kernel<scalar_t, int32_t, Order><<<blocks, kThreads, 0, stream>>>(
