@@ -371,3 +371,184 @@ MINIBATCH_STDDEV = OpSpec("minibatch_stddev", _mb_opchecks, _mb_gradchecks, _mb_
 
 SPECS = [BIAS_ACT, ADAIN, GRAM, MINIBATCH_STDDEV]
 
+
+# ---- upfirdn2d -------------------------------------------------------------------------------
+
+# (up, down, padding) of StyleGAN2's uses and of the awkward corners: upsample, downsample,
+# both, negative padding (crop), asymmetric padding.
+FIR_CONFIGS = [
+    (1, 1, (1, 2, 2, 1)),
+    (2, 1, (2, 1, 2, 1)),
+    (1, 2, (1, 1, 1, 1)),
+    (2, 2, (0, 1, -1, 2)),
+    ((2, 1), (1, 2), (-1, 0, 1, 1)),
+]
+
+
+def _fir(dtype=F64, device="cpu", separable=True):
+    if separable:
+        return ops.fir_filter([1, 3, 3, 1], dtype=dtype, device=device)
+    return torch.tensor([[0.5, -1.0], [2.0, 0.25], [1.0, 0.75]], dtype=dtype, device=device)  # rank 2, 3x2
+
+
+def _fir_opchecks(device):
+    cases = []
+    for (up, down, pad), sep in zip(FIR_CONFIGS, [True, False, True, False, True]):
+        x = torch.randn(2, 3, 7, 6, dtype=F64, device=device, requires_grad=True)
+        f = _fir(F64, device, sep)
+        upx, upy = up if isinstance(up, tuple) else (up, up)
+        dx, dy = down if isinstance(down, tuple) else (down, down)
+        cases.append(OpCheck(OPS.upfirdn2d, (x, f, upx, upy, dx, dy, *pad)))
+    return cases
+
+
+def _fir_gradchecks():
+    cases = []
+    for (up, down, pad), sep in zip(FIR_CONFIGS, [True, False, False, True, True]):
+        x = torch.randn(1, 2, 5, 4, dtype=F64, requires_grad=True)
+        f = _fir(F64, "cpu", sep)
+        cases.append(GradCase(lambda x, f=f, u=up, d=down, p=pad: ops.upfirdn2d(x, f, u, d, p), (x,)))
+    return cases
+
+
+def _fir_compile():
+    x = torch.randn(2, 3, 16, 16, requires_grad=True)
+    f = ops.fir_filter([1, 3, 3, 1])
+
+    def chain(x, fir=ops.upfirdn2d):  # upsample, then blur-downsample back
+        y = fir(x, f * 4, up=2, padding=(2, 1, 2, 1))
+        return fir(y, f, down=2, padding=(1, 1, 1, 1)).square().mean()
+
+    return [CompileCase(chain, lambda x: chain(x, ops.upfirdn2d_reference), (x,))]
+
+
+def _fir_bad():
+    x = torch.randn(2, 3, 8, 8)
+    f = ops.fir_filter([1, 3, 3, 1])
+    fir = ops.upfirdn2d
+    raw = (lambda *a: OPS.upfirdn2d(*a)) if OPS is not None else None
+    return [
+        BadInput("x_ndim", lambda: fir(torch.randn(3, 8, 8), f), ValueError, "x must be 4-D"),
+        BadInput("x_dtype", lambda: fir(torch.ones(2, 3, 8, 8, dtype=torch.int64), f), TypeError,
+                 "x must be a floating-point"),
+        BadInput("filter_dtype", lambda: fir(x, torch.ones(3, 3, dtype=torch.int64)), TypeError,
+                 "filter must be a floating-point"),
+        BadInput("filter_ndim", lambda: fir(x, torch.ones(1, 3, 3)), ValueError, "filter must be a non-empty 1-D or 2-D"),
+        BadInput("filter_requires_grad", lambda: fir(x, f.clone().requires_grad_()), ValueError,
+                 r"filter must not require grad.*detach"),
+        BadInput("filter_device", lambda: fir(x, torch.empty(3, 3, device="meta")), ValueError,
+                 "filter is on meta but x is on cpu"),
+        BadInput("up_zero", lambda: fir(x, f, up=0), ValueError, "up and down must be >= 1"),
+        BadInput("down_type", lambda: fir(x, f, down=1.5), TypeError, "down must be an int or an"),
+        BadInput("padding_type", lambda: fir(x, f, padding=(1, 2, 3)), TypeError, r"padding must be an int, \(x, y\)"),
+        BadInput("empty_output", lambda: fir(x, f, padding=(-3, -3, 0, 0)), ValueError, "would be empty; pad more"),
+        BadInput("raw_filter_dtype", lambda: raw(x, f.double(), 1, 1, 1, 1, 0, 0, 0, 0), RuntimeError,
+                 "upfirdn2d: filter has dtype Double but x has Float"),
+        BadInput("raw_empty_output", lambda: raw(x, f, 1, 1, 1, 1, -4, -4, 0, 0), RuntimeError,
+                 "upfirdn2d: the output of x of shape .* would be empty"),
+        BadInput("raw_down", lambda: raw(x, f, 1, 1, 0, 1, 0, 0, 0, 0), RuntimeError, "upfirdn2d: down must be >= 1"),
+    ]
+
+
+def _fir_half():
+    x = torch.randn(2, 4, 9, 8, requires_grad=True)
+    f = ops.fir_filter([1, 3, 3, 1])
+    return [(lambda x: ops.upfirdn2d(x, f.to(x.dtype), 2, 1, (2, 1, 2, 1)), (x,)),
+            (lambda x: ops.upfirdn2d(x, f.to(x.dtype), 1, 2, (1, 1, 1, 1)), (x,))]
+
+
+def _fir_cuda():
+    low = dict(rtol=2e-2, atol=2e-2)
+    tols = {d: (tol(d), tol(d)) for d in (torch.float32, F64)}
+    tols.update({d: (low, low) for d in LOW})
+    cases = []
+    for (up, down, pad), sep in zip(FIR_CONFIGS, [True, False, True, False, True]):
+        f = _fir(F64, "cpu", sep)
+        cases.append(CudaCase(lambda x, u=up, d=down, p=pad, f=f: ops.upfirdn2d(x, f.to(x.device, x.dtype), u, d, p),
+                              lambda: (torch.randn(4, 16, 33, 31, dtype=F64, requires_grad=True),), tols))
+    return cases
+
+
+UPFIRDN2D = OpSpec("upfirdn2d", _fir_opchecks, _fir_gradchecks, _fir_compile, _fir_bad, _fir_half, _fir_cuda)
+
+SPECS.append(UPFIRDN2D)
+
+
+# ---- bias_act_residual (the residual merge of a discriminator block) --------------------------
+
+SQRT_HALF = math.sqrt(0.5)
+
+
+def _res_inputs(shape=(2, 6, 5, 4), dtype=F64, device="cpu", requires_grad=True):
+    x, b = _ba_inputs(shape, 1, dtype, device, requires_grad)
+    r = torch.randn(shape, dtype=dtype, device=device).requires_grad_(requires_grad)
+    return x, b, r
+
+
+def _res_opchecks(device):
+    x, b, r = _res_inputs(dtype=torch.float32, device=device)
+    cl = x.detach().to(memory_format=torch.channels_last).requires_grad_()
+    op = OPS.bias_act_residual.default
+    return [
+        OpCheck(op, (x, b, r, 1, "lrelu", 0.2, math.sqrt(2), None, SQRT_HALF)),
+        OpCheck(op, (cl, b, r, 1, "swish", 0.0, 1.0, 0.5, 2.0)),  # residual in another layout
+        OpCheck(op, (x, None, r, 1, "linear", 0.0, 1.0, None, 1.0)),
+    ]
+
+
+def _res_gradchecks():
+    x, b, r = _res_inputs((2, 3, 4, 5))
+    with torch.no_grad():
+        x += torch.sign(x) * 0.05  # off the lrelu kink
+        b.zero_()
+    return [
+        GradCase(lambda x, b, r: ops.bias_act_residual(x, r, b, 1, "lrelu", scale=SQRT_HALF), (x, b, r)),
+        GradCase(lambda x, b, r: ops.bias_act_residual(x, r, b, 1, "softplus", gain=2.0, scale=0.3), (x, b, r)),
+    ]
+
+
+def _res_compile():
+    x, b, r = _res_inputs((4, 8, 6, 6), dtype=torch.float32)
+
+    def block(x, b, r, f=ops.bias_act_residual):
+        return f(x, r, b, 1, "lrelu", scale=SQRT_HALF).square().mean()
+
+    return [CompileCase(block, lambda x, b, r: block(x, b, r, ops.bias_act_residual_reference), (x, b, r))]
+
+
+def _res_bad():
+    x = torch.randn(2, 4, 3)
+    bar = ops.bias_act_residual
+    raw = (lambda *a: OPS.bias_act_residual(*a)) if OPS is not None else None
+    return [
+        BadInput("residual_shape", lambda: bar(x, torch.randn(2, 4, 4)), ValueError, "residual has shape .* but x has"),
+        BadInput("residual_dtype", lambda: bar(x, torch.ones(2, 4, 3, dtype=torch.int64)), TypeError,
+                 "residual must be a floating-point"),
+        BadInput("residual_device", lambda: bar(x, torch.empty(2, 4, 3, device="meta")), ValueError,
+                 "residual is on meta but x is on cpu"),
+        BadInput("scale_type", lambda: bar(x, torch.randn(2, 4, 3), scale="half"), TypeError, "scale must be a number"),
+        BadInput("bias_length", lambda: bar(x, torch.randn(2, 4, 3), torch.randn(5)), ValueError, r"x.shape\[1\] = 4"),
+        BadInput("raw_residual_shape", lambda: raw(x, None, torch.randn(2, 4), 1, "lrelu", 0.2, 1.0, None, 1.0),
+                 RuntimeError, "bias_act_residual: residual has shape"),
+    ]
+
+
+def _res_half():
+    x, b, r = _res_inputs((4, 16, 9), dtype=torch.float32)
+    return [(lambda x, b, r: ops.bias_act_residual(x, r, b, 1, "lrelu", scale=SQRT_HALF), (x, b, r),
+             lambda x, b, r: ops.bias_act_residual_reference(x, r, b, 1, "lrelu", scale=SQRT_HALF))]
+
+
+def _res_cuda():
+    low = dict(rtol=2e-2, atol=2e-2)
+    tols = {d: (tol(d), tol(d)) for d in (torch.float32, F64)}
+    tols.update({torch.float16: (low, dict(rtol=2e-2, atol=5e-2)), torch.bfloat16: (dict(rtol=3e-2, atol=3e-2),
+                                                                                     dict(rtol=5e-2, atol=2e-1))})
+    return [CudaCase(lambda x, b, r: ops.bias_act_residual(x, r, b, 1, "lrelu", clamp=4.0, scale=SQRT_HALF),
+                     lambda: _res_inputs((4, 32, 9, 7)), tols)]
+
+
+BIAS_ACT_RESIDUAL = OpSpec("bias_act_residual", _res_opchecks, _res_gradchecks, _res_compile, _res_bad, _res_half,
+                           _res_cuda)
+
+SPECS.append(BIAS_ACT_RESIDUAL)

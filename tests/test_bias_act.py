@@ -127,3 +127,52 @@ def test_empty_tensor():
     assert bias_act(x, torch.randn(3), 1).shape == (0, 3, 4)
 
 
+
+# ---- bias_act_residual: the residual merge fused into the block's last bias_act -------------
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("act", ["lrelu", "swish", "linear"])
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last", "mixed"])
+def test_residual_matches_reference(device, act, layout):
+    x, b = _inputs((3, 8, 5, 6), 1, device=device)
+    r = torch.randn_like(x)
+    if layout in ("channels_last", "mixed"):
+        x = x.contiguous(memory_format=torch.channels_last)
+    if layout == "channels_last":
+        r = r.contiguous(memory_format=torch.channels_last)
+    for t in (x, b, r):
+        t.requires_grad_()
+    s = math.sqrt(0.5)
+    y = ops.bias_act_residual(x, r, b, 1, act, clamp=2.5, scale=s)
+    want = ops.bias_act_residual_reference(x, r, b, 1, act, clamp=2.5, scale=s)
+    torch.testing.assert_close(y, want, **_tol(torch.float64))
+    # the same as the three unfused ops
+    torch.testing.assert_close(y, (bias_act(x, b, 1, act, clamp=2.5) + r) * s, **_tol(torch.float64))
+    assert y.stride() == x.stride(), "output must keep x's memory layout"
+    g = torch.randn_like(y)
+    for got, exp in zip(torch.autograd.grad(y, (x, b, r), g), torch.autograd.grad(want, (x, b, r), g)):
+        torch.testing.assert_close(got, exp, **_tol(torch.float64))
+
+
+def test_residual_r1_double_backward_matches_reference():
+    """A residual block's R1 term: d/dθ |d D / d real|², through the fused merge."""
+    w = torch.randn(8, 6, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(8, dtype=torch.float64, requires_grad=True)
+    skip = torch.randn(8, 6, dtype=torch.float64, requires_grad=True)
+    real = torch.randn(5, 6, dtype=torch.float64, requires_grad=True)
+
+    def r1(fn):
+        score = fn(real @ w.t(), real @ skip.t(), b, 1, "lrelu", scale=math.sqrt(0.5)).sum()
+        (g,) = torch.autograd.grad(score, real, create_graph=True)
+        return torch.autograd.grad(g.square().sum(), (w, b, skip))
+
+    for got, want in zip(r1(ops.bias_act_residual), r1(ops.bias_act_residual_reference)):
+        torch.testing.assert_close(got, want, **_tol(torch.float64))
+
+
+@pytest.mark.parametrize("n", [1, 7, 9, 17, 4097])
+def test_residual_odd_sizes_float32(n):
+    x, r, b = torch.randn(2, n, 3, 1), torch.randn(2, n, 3, 1), torch.randn(n)
+    torch.testing.assert_close(ops.bias_act_residual(x, r, b, scale=0.7),
+                               ops.bias_act_residual_reference(x, r, b, scale=0.7), **_tol(torch.float32))
