@@ -1,6 +1,7 @@
 """bias_act semantics: the compiled kernels against the pure-PyTorch reference over every
-activation, shape and clamp, the R1 double backward, layouts, vector tails and edge values.
-(opcheck, gradcheck, compile, dtypes and bad input: the conformance harness, _opspecs.BIAS_ACT.)"""
+activation, shape and clamp, the R1 double backward, layouts, vector tails and edge values; and
+bias_act_residual, the same with a discriminator block's residual merge. (opcheck, gradcheck,
+compile, dtypes and bad input: the conformance harness, _opspecs.BIAS_ACT and BIAS_ACT_RESIDUAL.)"""
 
 import math
 
