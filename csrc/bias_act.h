@@ -8,6 +8,7 @@
 #include <string>
 
 #include "activations.h"
+#include "common.h"
 
 namespace spokenstyle {
 
@@ -49,10 +50,7 @@ inline BiasActProblem make_bias_act_problem(const char* op, const at::Tensor& x,
     TORCH_CHECK(bb.dim() == 1, op, ": b must be 1-D, got shape ", bb.sizes());
     TORCH_CHECK(bb.numel() == x.size(d), op, ": b has ", bb.numel(), " elements but x.shape[",
                 d, "] is ", x.size(d), "; they must match");
-    TORCH_CHECK(bb.device() == x.device(), op, ": b is on ", bb.device(), " but x is on ",
-                x.device(), "; move them to the same device");
-    TORCH_CHECK(bb.scalar_type() == x.scalar_type(), op, ": b has dtype ", bb.scalar_type(),
-                " but x has ", x.scalar_type(), "; they must match");
+    check_same_device_dtype(op, "b", bb, "x", x);
     p.b = bb.contiguous();
     if (x.size(d) > 1) {
       p.channels = x.size(d);
@@ -62,18 +60,9 @@ inline BiasActProblem make_bias_act_problem(const char* op, const at::Tensor& x,
   return p;
 }
 
-// grad laid out exactly like the dense x, so the kernels can walk both with one index.
-inline at::Tensor match_layout(const at::Tensor& grad, const at::Tensor& dense_x) {
-  if (grad.strides() == dense_x.strides()) return grad;
-  return at::empty_like(dense_x).copy_(grad);
-}
-
 inline void check_backward_args(const char* op, const at::Tensor& grad, const at::Tensor& x, int64_t order) {
   TORCH_CHECK(order == 1 || order == 2, op, ": order must be 1 or 2, got ", order);
-  TORCH_CHECK(grad.sizes() == x.sizes(), op, ": grad has shape ", grad.sizes(), " but x has ", x.sizes());
-  TORCH_CHECK(grad.device() == x.device(), op, ": grad is on ", grad.device(), " but x is on ", x.device());
-  TORCH_CHECK(grad.scalar_type() == x.scalar_type(), op, ": grad has dtype ", grad.scalar_type(),
-              " but x has ", x.scalar_type());
+  check_same_shape(op, "grad", grad, "x", x);
 }
 
 }  // namespace spokenstyle

@@ -8,6 +8,7 @@
 #include <ATen/ops/zeros.h>
 #include <c10/util/Exception.h>
 
+#include "common.h"
 #include "planes.h"
 
 namespace spokenstyle {
@@ -47,10 +48,7 @@ inline at::Tensor gram_forward(const GramProblem& g) {
 inline void check_gram_like(const char* op, const char* name, const at::Tensor& t, const GramProblem& g,
                             bool allow_batch1) {
   const at::Tensor& x = g.p.x;
-  TORCH_CHECK(t.device() == x.device(), op, ": ", name, " is on ", t.device(), " but x is on ", x.device(),
-              "; move them to the same device");
-  TORCH_CHECK(t.scalar_type() == x.scalar_type(), op, ": ", name, " has dtype ", t.scalar_type(),
-              " but x has ", x.scalar_type(), "; they must match");
+  check_same_device_dtype(op, name, t, "x", x);
   TORCH_CHECK(t.dim() == 3 && t.size(1) == g.p.C && t.size(2) == g.p.C &&
                   (t.size(0) == g.p.N || (allow_batch1 && t.size(0) == 1)),
               op, ": ", name, " must have shape (", g.p.N, allow_batch1 ? " or 1" : "", ", ", g.p.C, ", ", g.p.C,

@@ -1,11 +1,12 @@
 // Per-plane statistics conventions shared by calc_mean_std and adain (CPU and CUDA):
-// the variance denominator, and the argument checks of the backward operators.
+// the variance denominator and the per-plane statistics argument of the backward operators.
 #pragma once
 
 #include <ATen/core/Tensor.h>
 #include <c10/macros/Macros.h>
 #include <c10/util/Exception.h>
 
+#include "common.h"
 #include "planes.h"
 
 namespace spokenstyle {
@@ -20,24 +21,12 @@ C10_HOST_DEVICE inline int64_t var_denominator(int64_t m, bool unbiased) {
 
 // A tensor of per-plane statistics of x (shape (N, C, 1...) ) as N*C contiguous values.
 inline at::Tensor plane_values(const char* op, const char* name, const at::Tensor& t, const at::Tensor& x) {
-  TORCH_CHECK(t.device() == x.device(), op, ": ", name, " is on ", t.device(), " but x is on ", x.device());
-  TORCH_CHECK(t.scalar_type() == x.scalar_type(), op, ": ", name, " has dtype ", t.scalar_type(),
-              " but x has ", x.scalar_type());
+  check_same_device_dtype(op, name, t, "x", x);
   TORCH_CHECK(t.numel() == x.size(0) * x.size(1) && t.dim() >= 2 && t.size(0) == x.size(0) &&
                   t.size(1) == x.size(1),
               op, ": ", name, " must have one value per (N, C) plane of x, shape (", x.size(0), ", ",
               x.size(1), ", 1...), got ", t.sizes());
   return t.contiguous();
-}
-
-inline void check_same_shape(const char* op, const char* name, const at::Tensor& t, const char* other,
-                             const at::Tensor& o) {
-  TORCH_CHECK(t.sizes() == o.sizes(), op, ": ", name, " has shape ", t.sizes(), " but ", other, " has ",
-              o.sizes());
-  TORCH_CHECK(t.device() == o.device(), op, ": ", name, " is on ", t.device(), " but ", other, " is on ",
-              o.device());
-  TORCH_CHECK(t.scalar_type() == o.scalar_type(), op, ": ", name, " has dtype ", t.scalar_type(), " but ",
-              other, " has ", o.scalar_type());
 }
 
 }  // namespace spokenstyle

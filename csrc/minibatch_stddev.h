@@ -11,6 +11,8 @@
 
 #include <algorithm>
 
+#include "common.h"
+
 namespace spokenstyle {
 
 struct MbstdProblem {

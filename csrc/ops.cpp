@@ -16,6 +16,11 @@ TORCH_LIBRARY(spokenstyle, m) {
   // order 2 the derivative of that with respect to x (for double backward).
   m.def("bias_act_backward(Tensor grad, Tensor x, Tensor? b, int dim, str act, float alpha, float gain, "
         "float? clamp, int order) -> Tensor");
+  // The residual merge of a discriminator block, fused into its last bias_act:
+  // y = (clamp(act(x + b) * gain, -clamp, clamp) + residual) * scale, residual shaped like x.
+  // Its backward is bias_act_backward of grad * scale (so its double backward is too).
+  m.def("bias_act_residual(Tensor x, Tensor? b, Tensor residual, int dim, str act, float alpha, float gain, "
+        "float? clamp, float scale) -> Tensor");
 
   // Per-plane statistics of x (N, C, H, W) or (N, C, L): mean and std = sqrt(var + eps), each
   // shaped (N, C, 1, 1) / (N, C, 1); a one-element plane has variance 0.
@@ -42,6 +47,13 @@ TORCH_LIBRARY(spokenstyle, m) {
   // = min(group_size, N) must divide N.
   m.def("minibatch_stddev(Tensor x, int group_size, int num_channels, float eps) -> Tensor");
   m.def("minibatch_stddev_backward(Tensor grad, Tensor x, int group_size, int num_channels, float eps) -> Tensor");
+
+  // StyleGAN2's FIR resampling of x (N, C, H, W) with filter (fh, fw): zero-insert upsample
+  // (each sample followed by up-1 zeros), pad by (pad_x0, pad_x1, pad_y0, pad_y1) (negative
+  // crops), true 2-D convolution with the filter, keep every down-th sample. Linear in x: its
+  // backward is upfirdn2d of the gradient with the flipped filter, up and down swapped.
+  m.def("upfirdn2d(Tensor x, Tensor filter, int up_x, int up_y, int down_x, int down_y, int pad_x0, "
+        "int pad_x1, int pad_y0, int pad_y1) -> Tensor");
 }
 
 #ifdef WITH_CUDA

@@ -12,6 +12,8 @@
 
 #include <vector>
 
+#include "common.h"
+
 namespace spokenstyle {
 
 struct Planes {
@@ -61,10 +63,7 @@ inline std::vector<int64_t> stats_shape(const at::Tensor& x, int64_t batch) {
 // A per-plane statistic of a style: shape (N, C, 1...) or (1, C, 1...) matching content's rank
 // (a plain (N, C) or (1, C) is accepted too). Returns its batch (1 or N).
 inline int64_t check_style_stat(const char* op, const char* name, const at::Tensor& s, const at::Tensor& content) {
-  TORCH_CHECK(s.device() == content.device(), op, ": ", name, " is on ", s.device(), " but content is on ",
-              content.device(), "; move them to the same device");
-  TORCH_CHECK(s.scalar_type() == content.scalar_type(), op, ": ", name, " has dtype ", s.scalar_type(),
-              " but content has ", content.scalar_type(), "; they must match");
+  check_same_device_dtype(op, name, s, "content", content);
   bool ok = (s.dim() == content.dim() || s.dim() == 2) && s.dim() >= 2;
   if (ok) {
     for (int64_t d = 2; d < s.dim(); ++d) ok = ok && s.size(d) == 1;

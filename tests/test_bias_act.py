@@ -1,5 +1,7 @@
-"""bias_act: the compiled kernels against the pure-PyTorch reference, opcheck, gradients to
-second order, layouts, dtypes and bad input."""
+"""bias_act semantics: the compiled kernels against the pure-PyTorch reference over every
+activation, shape and clamp, the R1 double backward, layouts, vector tails and edge values; and
+bias_act_residual, the same with a discriminator block's residual merge. (opcheck, gradcheck,
+compile, dtypes and bad input: the conformance harness, _opspecs.BIAS_ACT and BIAS_ACT_RESIDUAL.)"""
 
 import math
 
@@ -9,12 +11,11 @@ import torch
 import spokenstyle.ops as ops
 from spokenstyle.ops import ACTIVATIONS, bias_act, bias_act_reference
 
-from _oputils import tol as _tol
+from _opharness import DEVICES, tol as _tol
 
 pytestmark = pytest.mark.skipif(not ops.AVAILABLE, reason="spokenstyle._C was not built")
 
 ACTS = list(ACTIVATIONS)
-DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.cuda)]
 
 
 def _inputs(shape, dim, dtype=torch.float64, device="cpu", requires_grad=False):
@@ -50,31 +51,6 @@ def test_forward_and_backward_match_reference(device, act, clamp, shape, dim):
     torch.testing.assert_close(gb, gbr, **_tol(torch.float64))
 
 
-@pytest.mark.parametrize("act", ACTS)
-def test_gradcheck_and_gradgradcheck(act):
-    x, b = _inputs((2, 3, 4, 5), 1, requires_grad=True)
-    # keep away from the kinks of relu/lrelu/elu, where finite differences are meaningless
-    with torch.no_grad():
-        x += torch.sign(x) * 0.05
-        b.zero_()
-    f = lambda x, b: bias_act(x, b, 1, act)  # noqa: E731
-    assert torch.autograd.gradcheck(f, (x, b))
-    assert torch.autograd.gradgradcheck(f, (x, b))
-
-
-def test_gradgradcheck_with_clamp():
-    x, b = _inputs((3, 4, 5), 1, requires_grad=True)
-    with torch.no_grad():
-        x.mul_(3.0)
-    f = lambda x, b: bias_act(x, b, 1, "tanh", gain=3.0, clamp=2.0)  # noqa: E731
-    # nudge values off the clamp boundary
-    with torch.no_grad():
-        y = bias_act_reference(x, b, 1, "tanh", gain=3.0)
-        x[(y.abs() - 2.0).abs() < 1e-2] += 0.1
-    assert torch.autograd.gradcheck(f, (x, b))
-    assert torch.autograd.gradgradcheck(f, (x, b))
-
-
 def test_third_derivative_is_a_clear_error():
     x, b = _inputs((4, 3), 1, requires_grad=True)
     y = bias_act(x, b, 1, "tanh").sum()
@@ -97,25 +73,6 @@ def test_r1_penalty_double_backward_matches_reference():
 
     for got, want in zip(r1(bias_act), r1(bias_act_reference)):
         torch.testing.assert_close(got, want, **_tol(torch.float64))
-
-
-@pytest.mark.parametrize("device", DEVICES)
-def test_opcheck(device):
-    x, b = _inputs((2, 6, 5, 4), 1, dtype=torch.float32, device=device, requires_grad=True)
-    cl = x.detach().to(memory_format=torch.channels_last).requires_grad_()
-    for args in [
-        (x, b, 1, "lrelu", 0.2, math.sqrt(2), None),
-        (cl, b, 1, "swish", 0.0, 1.0, 0.5),
-        (x, None, 1, "tanh", 0.0, 1.0, None),
-        (x, b[:4].detach().clone().requires_grad_(), 3, "elu", 1.0, 1.0, None),
-    ]:
-        torch.library.opcheck(torch.ops.spokenstyle.bias_act.default, args)
-    g = torch.randn_like(x).requires_grad_()
-    backward = torch.ops.spokenstyle.bias_act_backward.default
-    torch.library.opcheck(backward, (g, x, b, 1, "softplus", 0.0, 1.0, 3.0, 1))
-    # order 2 is the highest derivative implemented, so its own backward is not checked
-    torch.library.opcheck(backward, (g, x, b, 1, "softplus", 0.0, 1.0, 3.0, 2),
-                          test_utils=("test_schema", "test_faketensor"))
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -151,27 +108,6 @@ def test_odd_sizes_float32(n, channels_last):
         torch.testing.assert_close(bias_act(x, b, 1, act), bias_act_reference(x, b, 1, act), **_tol(torch.float32))
 
 
-@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
-def test_cpu_half_precision_computes_in_float32(dtype):
-    x, b = _inputs((4, 16, 9), 1, dtype=dtype)
-    y = bias_act(x, b, 1, "lrelu")
-    assert y.dtype == dtype
-    want = bias_act_reference(x.float(), b.float(), 1, "lrelu").to(dtype)
-    torch.testing.assert_close(y, want, **_tol(dtype))
-
-
-@pytest.mark.cuda
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
-@pytest.mark.parametrize("act", ACTS)
-def test_cuda_dtypes(dtype, act):
-    x, b = _inputs((4, 32, 9, 7), 1, dtype=dtype, device="cuda", requires_grad=True)
-    y = bias_act(x, b, 1, act, clamp=4.0)
-    want = bias_act_reference(x.detach().float(), b.detach().float(), 1, act, clamp=4.0)
-    torch.testing.assert_close(y.float(), want, **_tol(dtype))
-    y.sum().backward()
-    assert x.grad.dtype == dtype and torch.isfinite(x.grad.float()).all()
-
-
 def test_no_bias_and_default_gains():
     x = torch.randn(5, 7, dtype=torch.float64)
     for act, spec in ACTIVATIONS.items():
@@ -192,64 +128,52 @@ def test_empty_tensor():
     assert bias_act(x, torch.randn(3), 1).shape == (0, 3, 4)
 
 
-def test_torch_compile_fullgraph_has_no_graph_breaks():
-    x, b = _inputs((4, 8, 6, 6), 1, dtype=torch.float32, requires_grad=True)
 
-    def layer(x, b):
-        return bias_act(x * 2.0, b, 1, "lrelu", clamp=256.0).square().mean()
-
-    torch._dynamo.reset()
-    compiled = torch.compile(layer, fullgraph=True, backend="aot_eager")
-    loss = compiled(x, b)
-    gx, gb = torch.autograd.grad(loss, (x, b))
-    want = layer(x, b)
-    wx, wb = torch.autograd.grad(want, (x, b))
-    torch.testing.assert_close(loss, want)
-    torch.testing.assert_close(gx, wx)
-    torch.testing.assert_close(gb, wb)
+# ---- bias_act_residual: the residual merge fused into the block's last bias_act -------------
 
 
-class TestBadInput:
-    def test_bias_length(self):
-        with pytest.raises(ValueError, match=r"\bb\b.*x.shape\[1\] = 4"):
-            bias_act(torch.randn(2, 4, 3), torch.randn(5))
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("act", ["lrelu", "swish", "linear"])
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last", "mixed"])
+def test_residual_matches_reference(device, act, layout):
+    x, b = _inputs((3, 8, 5, 6), 1, device=device)
+    r = torch.randn_like(x)
+    if layout in ("channels_last", "mixed"):
+        x = x.contiguous(memory_format=torch.channels_last)
+    if layout == "channels_last":
+        r = r.contiguous(memory_format=torch.channels_last)
+    for t in (x, b, r):
+        t.requires_grad_()
+    s = math.sqrt(0.5)
+    y = ops.bias_act_residual(x, r, b, 1, act, clamp=2.5, scale=s)
+    want = ops.bias_act_residual_reference(x, r, b, 1, act, clamp=2.5, scale=s)
+    torch.testing.assert_close(y, want, **_tol(torch.float64))
+    # the same as the three unfused ops
+    torch.testing.assert_close(y, (bias_act(x, b, 1, act, clamp=2.5) + r) * s, **_tol(torch.float64))
+    assert y.stride() == x.stride(), "output must keep x's memory layout"
+    g = torch.randn_like(y)
+    for got, exp in zip(torch.autograd.grad(y, (x, b, r), g), torch.autograd.grad(want, (x, b, r), g)):
+        torch.testing.assert_close(got, exp, **_tol(torch.float64))
 
-    def test_dim_out_of_range(self):
-        with pytest.raises(IndexError, match="dim=3"):
-            bias_act(torch.randn(2, 4, 3), torch.randn(4), dim=3)
 
-    @pytest.mark.parametrize("dtype", [torch.int32, torch.int64, torch.complex64, torch.bool])
-    def test_integer_and_complex_dtypes(self, dtype):
-        x = torch.ones(2, 3, dtype=dtype)
-        with pytest.raises(TypeError, match=r"^x must be a floating-point tensor"):
-            bias_act(x)
+def test_residual_r1_double_backward_matches_reference():
+    """A residual block's R1 term: d/dθ |d D / d real|², through the fused merge."""
+    w = torch.randn(8, 6, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(8, dtype=torch.float64, requires_grad=True)
+    skip = torch.randn(8, 6, dtype=torch.float64, requires_grad=True)
+    real = torch.randn(5, 6, dtype=torch.float64, requires_grad=True)
 
-    def test_integer_bias(self):
-        with pytest.raises(TypeError, match=r"^b must be a floating-point"):
-            bias_act(torch.randn(2, 3), torch.ones(3, dtype=torch.int64))
+    def r1(fn):
+        score = fn(real @ w.t(), real @ skip.t(), b, 1, "lrelu", scale=math.sqrt(0.5)).sum()
+        (g,) = torch.autograd.grad(score, real, create_graph=True)
+        return torch.autograd.grad(g.square().sum(), (w, b, skip))
 
-    def test_unknown_activation(self):
-        with pytest.raises(ValueError, match="act='gelu'.*lrelu"):
-            bias_act(torch.randn(2, 3), act="gelu")
+    for got, want in zip(r1(ops.bias_act_residual), r1(ops.bias_act_residual_reference)):
+        torch.testing.assert_close(got, want, **_tol(torch.float64))
 
-    def test_negative_clamp(self):
-        with pytest.raises(ValueError, match="clamp"):
-            bias_act(torch.randn(2, 3), clamp=-1)
 
-    def test_not_a_tensor(self):
-        with pytest.raises(TypeError, match="^x must be a torch.Tensor"):
-            bias_act([1.0, 2.0])
-
-    @pytest.mark.cuda
-    def test_different_devices(self):
-        with pytest.raises(ValueError, match="b is on cpu but x is on cuda"):
-            bias_act(torch.randn(2, 3, device="cuda"), torch.randn(3))
-
-    def test_raw_operator_checks_too(self):
-        """Calling torch.ops directly (no Python wrapper) still gets a clear error, never a crash."""
-        with pytest.raises(RuntimeError, match="b has 5 elements but x.shape\\[1\\] is 4"):
-            torch.ops.spokenstyle.bias_act(torch.randn(2, 4), torch.randn(5), 1, "lrelu", 0.2, 1.0, None)
-        with pytest.raises(RuntimeError, match="unknown act 'nope'"):
-            torch.ops.spokenstyle.bias_act(torch.randn(2, 4), None, 1, "nope", 0.2, 1.0, None)
-        with pytest.raises(RuntimeError, match="floating-point"):
-            torch.ops.spokenstyle.bias_act(torch.ones(2, 4, dtype=torch.int32), None, 1, "lrelu", 0.2, 1.0, None)
+@pytest.mark.parametrize("n", [1, 7, 9, 17, 4097])
+def test_residual_odd_sizes_float32(n):
+    x, r, b = torch.randn(2, n, 3, 1), torch.randn(2, n, 3, 1), torch.randn(n)
+    torch.testing.assert_close(ops.bias_act_residual(x, r, b, scale=0.7),
+                               ops.bias_act_residual_reference(x, r, b, scale=0.7), **_tol(torch.float32))

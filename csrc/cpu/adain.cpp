@@ -20,19 +20,6 @@ namespace {
 using cpu::kChannelBlock;
 using cpu::PlaneView;
 
-void check_cpu(const char* op, const at::Tensor& x) {
-  TORCH_CHECK(x.device().is_cpu(), op, ": expected CPU tensors for this kernel, got ", x.device());
-  TORCH_CHECK(x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble, op,
-              ": the CPU kernel supports float32 and float64, got ", x.scalar_type(),
-              " (the spokenstyle.ops wrappers compute float16/bfloat16 in float32)");
-}
-
-// grad laid out like the dense input, so both are walked with the same offsets.
-at::Tensor like_layout(const at::Tensor& t, const at::Tensor& dense) {
-  if (t.strides() == dense.strides()) return t;
-  return at::empty_like(dense).copy_(t);
-}
-
 std::tuple<at::Tensor, at::Tensor> calc_mean_std_cpu(const at::Tensor& x, double eps, bool unbiased) {
   const char* op = "calc_mean_std";
   Planes p = make_planes(op, "x", x);

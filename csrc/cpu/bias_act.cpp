@@ -14,18 +14,15 @@
 namespace spokenstyle {
 namespace {
 
-constexpr int64_t kGrain = 1 << 15;  // elements per parallel task
+constexpr int64_t kGrain = kCpuGrain;
 
 at::Tensor run(const char* op, int64_t order, const at::Tensor& x, const std::optional<at::Tensor>& b,
                int64_t dim, c10::string_view act, double alpha, double gain, std::optional<double> clamp,
-               const at::Tensor* grad) {
+               const at::Tensor* grad, double res_scale = 1.0) {
   BiasActProblem p = make_bias_act_problem(op, x, b, dim, std::string(act), clamp);
-  TORCH_CHECK(x.device().is_cpu(), op, ": x must be on the CPU for this kernel");
-  TORCH_CHECK(x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble, op,
-              ": the CPU kernel supports float32 and float64, got ", x.scalar_type(),
-              " (spokenstyle.ops.bias_act computes other dtypes in float32)");
+  check_cpu(op, x);
   at::Tensor g;
-  if (grad != nullptr) g = match_layout(*grad, p.x);
+  if (grad != nullptr) g = like_layout(*grad, p.x);  // order 0: the residual
   at::Tensor out = at::empty_like(p.x);
   const int64_t numel = p.x.numel();
   if (numel == 0) return out;
@@ -39,6 +36,7 @@ at::Tensor run(const char* op, int64_t order, const at::Tensor& x, const std::op
   task.order = order;
   task.alpha = alpha;
   task.gain = gain;
+  task.res_scale = res_scale;
   task.clamp = clamp.value_or(0.0);
   task.has_clamp = clamp.has_value();
   task.is_double = p.x.scalar_type() == at::kDouble;
@@ -83,10 +81,18 @@ at::Tensor bias_act_backward_cpu(const at::Tensor& grad, const at::Tensor& x,
   return run("bias_act_backward", order, x, b, dim, act, alpha, gain, clamp, &grad);
 }
 
+at::Tensor bias_act_residual_cpu(const at::Tensor& x, const std::optional<at::Tensor>& b, const at::Tensor& residual,
+                                 int64_t dim, c10::string_view act, double alpha, double gain,
+                                 std::optional<double> clamp, double scale) {
+  check_same_shape("bias_act_residual", "residual", residual, "x", x);
+  return run("bias_act_residual", 0, x, b, dim, act, alpha, gain, clamp, &residual, scale);
+}
+
 }  // namespace
 
 TORCH_LIBRARY_IMPL(spokenstyle, CPU, m) {
   m.impl("bias_act", &bias_act_cpu);
+  m.impl("bias_act_residual", &bias_act_residual_cpu);
   m.impl("bias_act_backward", &bias_act_backward_cpu);
 }
 

@@ -12,7 +12,7 @@ namespace spokenstyle {
 struct BiasActTask {
   const void* x;
   const void* b;     // nullptr: no bias
-  const void* grad;  // derivative orders only
+  const void* grad;  // derivative orders: the incoming gradient; order 0: the residual (or nullptr)
   void* out;
   int64_t row_len;
   int64_t channels;
@@ -20,6 +20,7 @@ struct BiasActTask {
   int64_t act;  // spokenstyle::Act
   int64_t order;  // 0 = forward, 1 = f', 2 = f''
   double alpha, gain, clamp;
+  double res_scale;  // order 0 with a residual: out = (bias_act + residual) * res_scale
   bool has_clamp;
   bool is_double;
 };
@@ -48,7 +49,7 @@ namespace {
 
 template <typename T, typename A, int Order>
 struct Pointwise {
-  Vec<T> alpha, gain, clamp;
+  Vec<T> alpha, gain, clamp, res_scale;
   bool has_clamp;
 
   inline Vec<T> apply(Vec<T> z, const T* grad, int64_t n) const {
@@ -60,14 +61,19 @@ struct Pointwise {
         out = out * in_range(act_eval<A, 0>(z, alpha) * gain, clamp);
       }
     }
-    if constexpr (Order > 0) out = out * Vec<T>::loadu(grad, n);
+    if constexpr (Order > 0) {
+      out = out * Vec<T>::loadu(grad, n);
+    } else {
+      if (grad != nullptr) out = (out + Vec<T>::loadu(grad, n)) * res_scale;  // the residual merge
+    }
     return out;
   }
 };
 
 template <typename T, typename A, int Order>
 void rows_impl(const BiasActTask& t, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
-  const Pointwise<T, A, Order> pw{Vec<T>(T(t.alpha)), Vec<T>(T(t.gain)), Vec<T>(T(t.clamp)), t.has_clamp};
+  const Pointwise<T, A, Order> pw{Vec<T>(T(t.alpha)), Vec<T>(T(t.gain)), Vec<T>(T(t.clamp)), Vec<T>(T(t.res_scale)),
+                                  t.has_clamp};
   const T* x = static_cast<const T*>(t.x);
   const T* b = static_cast<const T*>(t.b);
   const T* g = static_cast<const T*>(t.grad);

@@ -15,13 +15,6 @@
 namespace spokenstyle {
 namespace {
 
-void check_cpu(const char* op, const at::Tensor& x) {
-  TORCH_CHECK(x.device().is_cpu(), op, ": expected CPU tensors for this kernel, got ", x.device());
-  TORCH_CHECK(x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble, op,
-              ": the CPU kernel supports float32 and float64, got ", x.scalar_type(),
-              " (the spokenstyle.ops wrappers compute float16/bfloat16 in float32)");
-}
-
 at::Tensor gram_cpu(const at::Tensor& x, bool normalize) {
   GramProblem g = make_gram_problem("gram", x, normalize);
   check_cpu("gram", x);

@@ -22,13 +22,6 @@ using Vec = at::vec::Vectorized<T>;
 
 constexpr int64_t kChunk = 4096;  // elements of one column per task
 
-void check_cpu(const char* op, const at::Tensor& x) {
-  TORCH_CHECK(x.device().is_cpu(), op, ": expected CPU tensors for this kernel, got ", x.device());
-  TORCH_CHECK(x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble, op,
-              ": the CPU kernel supports float32 and float64, got ", x.scalar_type(),
-              " (spokenstyle.ops.minibatch_stddev computes float16/bfloat16 in float32)");
-}
-
 template <typename T>
 double hsum(const Vec<T>& v) {
   T buf[Vec<T>::size()];
@@ -43,7 +36,7 @@ template <typename Fn>
 void for_each_chunk(const MbstdProblem& p, const Fn& fn) {
   const int64_t nchunks = (p.K + kChunk - 1) / kChunk;
   const int64_t tasks = p.n * p.F * nchunks;
-  const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 15) / (kChunk * p.G));
+  const int64_t grain = std::max<int64_t>(1, kCpuGrain / (kChunk * p.G));
   at::parallel_for(0, tasks, grain, [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) {
       const int64_t col = t / nchunks, ch = t % nchunks;
@@ -109,7 +102,7 @@ at::Tensor minibatch_stddev_cpu(const at::Tensor& x, int64_t group_size, int64_t
       });
     }
     // The feature maps: one value per (group, slice), broadcast to its members and to H x W.
-    at::parallel_for(0, p.N * p.F, std::max<int64_t>(1, (int64_t(1) << 15) / std::max<int64_t>(p.HW, 1)),
+    at::parallel_for(0, p.N * p.F, std::max<int64_t>(1, kCpuGrain / std::max<int64_t>(p.HW, 1)),
                      [&](int64_t b, int64_t e) {
                        for (int64_t q = b; q < e; ++q) {
                          const int64_t i = q / p.F, f = q % p.F, j = i % p.n;

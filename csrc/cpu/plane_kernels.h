@@ -1,5 +1,5 @@
 // CPU building blocks of the per-plane operators (calc_mean_std, adain): reductions and affine
-// passes over one plane (plane-major layout, SIMD loops in plane_simd.cpp) or over a block of up to
+// passes over one plane (plane-major layout, SIMD loops in plane_simd.h) or over a block of up to
 // kChannelBlock planes of one sample (channels_last layout, rows of consecutive channels).
 //
 // Reductions are cascaded: vector accumulators over blocks of kSumBlock elements, blocks summed
@@ -13,14 +13,15 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "cpu/cpu_capability.h"
+#include "cpu/plane_simd.h"
 #include "planes.h"
 
 namespace spokenstyle {
 namespace cpu {
 
-constexpr int64_t kSumBlock = 2048;      // elements per cascade block
 constexpr int64_t kChannelBlock = 64;    // channels per task in the channels_last layout
-constexpr int64_t kGrainElems = 1 << 15; // elements per parallel task, at least
+constexpr int64_t kGrainElems = kCpuGrain; // elements per parallel task, at least
 
 // Where one group of planes (sample n, channels [c0, c0 + cb)) lives in memory.
 struct PlaneView {
@@ -50,20 +51,30 @@ void for_each_plane_group(int64_t N, int64_t C, int64_t S, bool cl, const Fn& fn
   }
 }
 
-// ---- plane-major (one contiguous plane of n elements), in cpu/plane_simd.cpp -------------
-// sum(x); sum((x - m)^2); sum(g) and sum(g (x - m)); y = (x - m) a + b; out = A g + B (x - m) + c.
-// (Centred affine maps: a constant plane gives exactly b, with no cancellation of a*mean.)
+// ---- plane-major (one contiguous plane of n elements), in cpu/plane_simd.h -----------------
+// The loops of the running CPU's capability (baseline or AVX2; see cpu/cpu_capability.h).
 
-double pm_sum(const float* x, int64_t n);
-double pm_sum(const double* x, int64_t n);
-double pm_sqdev(const float* x, int64_t n, float m);
-double pm_sqdev(const double* x, int64_t n, double m);
-void pm_dot2(const float* g, const float* x, int64_t n, float m, double* sg, double* sgx);
-void pm_dot2(const double* g, const double* x, int64_t n, double m, double* sg, double* sgx);
-void pm_affine(const float* x, float* y, int64_t n, float m, float a, float b);
-void pm_affine(const double* x, double* y, int64_t n, double m, double a, double b);
-void pm_affine2(const float* g, const float* x, float* out, int64_t n, float m, float A, float B, float c);
-void pm_affine2(const double* g, const double* x, double* out, int64_t n, double m, double A, double B, double c);
+template <typename T>
+double pm_sum(const T* x, int64_t n) {
+  return use_avx2_kernels() ? cpu_avx2::pm_sum(x, n) : cpu_default::pm_sum(x, n);
+}
+template <typename T>
+double pm_sqdev(const T* x, int64_t n, T m) {
+  return use_avx2_kernels() ? cpu_avx2::pm_sqdev(x, n, m) : cpu_default::pm_sqdev(x, n, m);
+}
+template <typename T>
+void pm_dot2(const T* g, const T* x, int64_t n, T m, double* sg, double* sgx) {
+  use_avx2_kernels() ? cpu_avx2::pm_dot2(g, x, n, m, sg, sgx) : cpu_default::pm_dot2(g, x, n, m, sg, sgx);
+}
+template <typename T>
+void pm_affine(const T* x, T* y, int64_t n, T m, T a, T b) {
+  use_avx2_kernels() ? cpu_avx2::pm_affine(x, y, n, m, a, b) : cpu_default::pm_affine(x, y, n, m, a, b);
+}
+template <typename T>
+void pm_affine2(const T* g, const T* x, T* out, int64_t n, T m, T A, T B, T c) {
+  use_avx2_kernels() ? cpu_avx2::pm_affine2(g, x, out, n, m, A, B, c)
+                     : cpu_default::pm_affine2(g, x, out, n, m, A, B, c);
+}
 
 // ---- channels_last (S rows of C channels; this group is channels [c0, c0 + cb) ) ----------
 // The pointers already point at channel c0 of row 0; rows are C elements apart.

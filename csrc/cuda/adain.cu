@@ -23,19 +23,6 @@
 namespace spokenstyle {
 namespace {
 
-using cuda::kThreads;
-
-using cuda::check_cuda;
-
-at::ScalarType acc_dtype(const at::Tensor& x) {
-  return x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
-}
-
-at::Tensor like_layout(const at::Tensor& t, const at::Tensor& dense) {
-  if (t.strides() == dense.strides()) return t;
-  return at::empty_like(dense).copy_(t);
-}
-
 struct Stats {
   at::Tensor mean, m2;  // (N, C), accumulation dtype
 };
@@ -44,13 +31,13 @@ struct Stats {
 Stats plane_stats(const Planes& p) {
   const int64_t P = p.planes();
   const cuda::Split sp = cuda::choose_split(P, p.S);
-  const auto opts = p.x.options().dtype(acc_dtype(p.x));
+  const auto opts = p.x.options().dtype(acc_dtype(p.x.scalar_type()));
   at::Tensor pn = at::empty({P, sp.splits}, opts), pm = at::empty({P, sp.splits}, opts),
              pm2 = at::empty({P, sp.splits}, opts);
-  const bool i64 = cuda::needs_int64(p.x);
+  const bool i64 = needs_int64(p.x);
   auto stream = c10::cuda::getCurrentCUDAStream();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, p.x.scalar_type(), "spokenstyle_welford", [&] {
-    using acc_t = at::opmath_type<scalar_t>;
+    using acc_t = acc_type<scalar_t>;
     const scalar_t* xb = p.x.const_data_ptr<scalar_t>();
     if (i64) {
       cuda::welford_partials_kernel<scalar_t, acc_t, int64_t><<<P * sp.splits, kThreads, 0, stream>>>(
@@ -78,11 +65,11 @@ void plane_affine(const Planes& p, const at::Tensor* g, at::Tensor& out, const a
   const int64_t n = p.x.numel();
   const at::Tensor mc = m.contiguous(), ac = a.contiguous(), bc = b.contiguous();
   const at::Tensor cc = c ? c->contiguous() : at::Tensor();
-  const bool i64 = cuda::needs_int64(p.x);
+  const bool i64 = needs_int64(p.x);
   auto stream = c10::cuda::getCurrentCUDAStream();
   const int64_t grid = cuda::grid_for(n);
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, p.x.scalar_type(), "spokenstyle_plane_affine", [&] {
-    using acc_t = at::opmath_type<scalar_t>;
+    using acc_t = acc_type<scalar_t>;
     const scalar_t* gb = g ? g->const_data_ptr<scalar_t>() : nullptr;
     const acc_t* cb = c ? cc.const_data_ptr<acc_t>() : nullptr;
     if (i64) {
@@ -126,7 +113,7 @@ at::Tensor calc_mean_std_backward_cuda(const at::Tensor& grad_mean, const at::Te
   Planes p = make_planes(op, "x", x);
   check_cuda(op, x);
   const c10::cuda::CUDAGuard guard(x.device());
-  const auto acc = acc_dtype(x);
+  const auto acc = acc_dtype(x.scalar_type());
   const at::Tensor gm = plane_values(op, "grad_mean", grad_mean, x).to(acc).view({p.N, p.C});
   const at::Tensor gs = plane_values(op, "grad_std", grad_std, x).to(acc).view({p.N, p.C});
   const at::Tensor mu = plane_values(op, "mean", mean, x).to(acc).view({p.N, p.C});
@@ -151,7 +138,7 @@ at::Tensor adain_cuda(const at::Tensor& content, const at::Tensor& style_mean, c
   const c10::cuda::CUDAGuard guard(content.device());
   at::Tensor out = at::empty_like(p.x);
   if (out.numel() == 0) return out;
-  const auto acc = acc_dtype(content);
+  const auto acc = acc_dtype(content.scalar_type());
   const Stats st = plane_stats(p);
   const double denom = double(var_denominator(p.S, true));
   const at::Tensor rstd = (st.m2 / denom + eps).rsqrt_();
@@ -171,7 +158,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> adain_backward_cuda(const at::Ten
   const int64_t bm = check_style_stat(op, "style_mean", style_mean, content);
   const int64_t bs = check_style_stat(op, "style_std", style_std, content);
   const c10::cuda::CUDAGuard guard(content.device());
-  const auto acc = acc_dtype(content);
+  const auto acc = acc_dtype(content.scalar_type());
   at::Tensor dx = at::empty_like(p.x);
   if (dx.numel() == 0) {
     return {dx, at::zeros_like(style_mean, at::MemoryFormat::Contiguous),
@@ -187,10 +174,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> adain_backward_cuda(const at::Ten
   const auto opts = p.x.options().dtype(acc);
   at::Tensor pg = at::empty({P, sp.splits}, opts), pgx = at::empty({P, sp.splits}, opts);
   const at::Tensor mean_c = st.mean.contiguous();
-  const bool i64 = cuda::needs_int64(p.x);
+  const bool i64 = needs_int64(p.x);
   auto stream = c10::cuda::getCurrentCUDAStream();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, p.x.scalar_type(), "spokenstyle_adain_dot2", [&] {
-    using acc_t = at::opmath_type<scalar_t>;
+    using acc_t = acc_type<scalar_t>;
     if (i64) {
       cuda::dot2_partials_kernel<scalar_t, acc_t, int64_t><<<P * sp.splits, kThreads, 0, stream>>>(
           g.const_data_ptr<scalar_t>(), p.x.const_data_ptr<scalar_t>(), mean_c.const_data_ptr<acc_t>(), p.S, p.C,

@@ -20,7 +20,6 @@
 namespace spokenstyle {
 namespace {
 
-constexpr int kThreads = 256;
 constexpr int kUnroll = 4;
 
 
@@ -45,9 +44,9 @@ template <typename scalar_t, typename index_t, int Order>
 __global__ void __launch_bounds__(kThreads)
 bias_act_kernel(const scalar_t* __restrict__ x, const scalar_t* __restrict__ b,
                 const scalar_t* __restrict__ grad, scalar_t* __restrict__ out, index_t n, Act act,
-                index_t channels, index_t inner, at::opmath_type<scalar_t> va, at::opmath_type<scalar_t> vg,
-                at::opmath_type<scalar_t> vc, bool has_clamp) {
-  using opmath_t = at::opmath_type<scalar_t>;
+                index_t channels, index_t inner, acc_type<scalar_t> va, acc_type<scalar_t> vg,
+                acc_type<scalar_t> vc, bool has_clamp, acc_type<scalar_t> res_scale) {
+  using opmath_t = acc_type<scalar_t>;
   const index_t step = static_cast<index_t>(blockDim.x) * kUnroll;
   for (index_t base = static_cast<index_t>(blockIdx.x) * step + threadIdx.x; base < n;
        base += static_cast<index_t>(gridDim.x) * step) {
@@ -59,7 +58,7 @@ bias_act_kernel(const scalar_t* __restrict__ x, const scalar_t* __restrict__ b,
       if (i < n) {
         z[k] = static_cast<opmath_t>(x[i]);
         if (b != nullptr) z[k] += static_cast<opmath_t>(b[(i / inner) % channels]);
-        if constexpr (Order > 0) g[k] = static_cast<opmath_t>(grad[i]);
+        if (grad != nullptr) g[k] = static_cast<opmath_t>(grad[i]);  // order 0: the residual
       }
     }
 #pragma unroll
@@ -74,7 +73,11 @@ bias_act_kernel(const scalar_t* __restrict__ x, const scalar_t* __restrict__ b,
             v *= in_range(eval_act<0>(act, z[k], va) * vg, vc);
           }
         }
-        if constexpr (Order > 0) v *= g[k];
+        if constexpr (Order > 0) {
+          v *= g[k];
+        } else {
+          if (grad != nullptr) v = (v + g[k]) * res_scale;  // the residual merge
+        }
         out[i] = static_cast<scalar_t>(v);
       }
     }
@@ -84,12 +87,12 @@ bias_act_kernel(const scalar_t* __restrict__ x, const scalar_t* __restrict__ b,
 template <int Order>
 at::Tensor run(const char* op, const at::Tensor& x, const std::optional<at::Tensor>& b, int64_t dim,
                const std::string& act, double alpha, double gain, std::optional<double> clamp,
-               const at::Tensor* grad) {
+               const at::Tensor* grad, double res_scale = 1.0) {
   BiasActProblem p = make_bias_act_problem(op, x, b, dim, act, clamp);
-  TORCH_CHECK(x.is_cuda(), op, ": x must be a CUDA tensor for this kernel");
+  check_cuda(op, x);
   const c10::cuda::CUDAGuard guard(x.device());
   at::Tensor g;
-  if (grad != nullptr) g = match_layout(*grad, p.x);
+  if (grad != nullptr) g = like_layout(*grad, p.x);
   at::Tensor out = at::empty_like(p.x);
   const int64_t n = p.x.numel();
   if (n == 0) return out;
@@ -101,17 +104,17 @@ at::Tensor run(const char* op, const at::Tensor& x, const std::optional<at::Tens
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, p.x.scalar_type(), "spokenstyle_bias_act_cuda", [&] {
     const scalar_t* xb = p.x.const_data_ptr<scalar_t>();
     const scalar_t* bb = p.b.has_value() ? p.b->const_data_ptr<scalar_t>() : nullptr;
-    const scalar_t* gb = Order > 0 ? g.const_data_ptr<scalar_t>() : nullptr;
+    const scalar_t* gb = grad != nullptr ? g.const_data_ptr<scalar_t>() : nullptr;
     scalar_t* ob = out.mutable_data_ptr<scalar_t>();
-    using opmath_t = at::opmath_type<scalar_t>;
+    using opmath_t = acc_type<scalar_t>;
     const opmath_t va = alpha, vg = gain, vc = clamp.value_or(0.0);
     if (use32) {
       bias_act_kernel<scalar_t, int32_t, Order><<<blocks, kThreads, 0, stream>>>(
           xb, bb, gb, ob, static_cast<int32_t>(n), p.act, static_cast<int32_t>(p.channels),
-          static_cast<int32_t>(p.inner), va, vg, vc, clamp.has_value());
+          static_cast<int32_t>(p.inner), va, vg, vc, clamp.has_value(), static_cast<opmath_t>(res_scale));
     } else {
       bias_act_kernel<scalar_t, int64_t, Order><<<blocks, kThreads, 0, stream>>>(
-          xb, bb, gb, ob, n, p.act, p.channels, p.inner, va, vg, vc, clamp.has_value());
+          xb, bb, gb, ob, n, p.act, p.channels, p.inner, va, vg, vc, clamp.has_value(), static_cast<opmath_t>(res_scale));
     }
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   });
@@ -132,10 +135,18 @@ at::Tensor bias_act_backward_cuda(const at::Tensor& grad, const at::Tensor& x,
                     : run<2>("bias_act_backward", x, b, dim, a, alpha, gain, clamp, &grad);
 }
 
+at::Tensor bias_act_residual_cuda(const at::Tensor& x, const std::optional<at::Tensor>& b, const at::Tensor& residual,
+                                  int64_t dim, c10::string_view act, double alpha, double gain,
+                                  std::optional<double> clamp, double scale) {
+  check_same_shape("bias_act_residual", "residual", residual, "x", x);
+  return run<0>("bias_act_residual", x, b, dim, std::string(act), alpha, gain, clamp, &residual, scale);
+}
+
 }  // namespace
 
 TORCH_LIBRARY_IMPL(spokenstyle, CUDA, m) {
   m.impl("bias_act", &bias_act_cuda);
+  m.impl("bias_act_residual", &bias_act_residual_cuda);
   m.impl("bias_act_backward", &bias_act_backward_cuda);
 }
 

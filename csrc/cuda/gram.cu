@@ -24,9 +24,7 @@
 namespace spokenstyle {
 namespace {
 
-constexpr int kThreads = 256;
 
-using cuda::check_cuda;
 using cuda::sm_count;
 
 template <typename scalar_t, typename acc_t>
@@ -66,13 +64,11 @@ std::tuple<at::Tensor, at::Tensor> style_loss_cuda(const at::Tensor& x, const at
   const at::Tensor T = target_gram.contiguous();
   const int64_t total = R.numel(), cc = g.p.C * g.p.C;
   if (total == 0) return {at::full({}, std::numeric_limits<double>::quiet_NaN(), x.options()), R};
-  const int sms = sm_count();
-  const int64_t blocks = std::max<int64_t>(1, std::min<int64_t>((total + kThreads - 1) / kThreads, int64_t(sms) * 8));
-  const auto acc = x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
-  at::Tensor partial = at::empty({blocks}, x.options().dtype(acc));
+  const int64_t blocks = cuda::grid_for(total, 8);
+  at::Tensor partial = at::empty({blocks}, x.options().dtype(acc_dtype(x.scalar_type())));
   auto stream = c10::cuda::getCurrentCUDAStream();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "spokenstyle_style_loss_cuda", [&] {
-    using acc_t = at::opmath_type<scalar_t>;
+    using acc_t = acc_type<scalar_t>;
     residual_kernel<scalar_t, acc_t><<<blocks, kThreads, 0, stream>>>(
         R.mutable_data_ptr<scalar_t>(), T.const_data_ptr<scalar_t>(), total, cc, T.size(0) == 1 && g.p.N != 1,
         partial.mutable_data_ptr<acc_t>());

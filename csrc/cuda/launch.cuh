@@ -1,10 +1,15 @@
-// Small launch helpers shared by every CUDA kernel file.
+// Launch helpers shared by every CUDA kernel file (device-side; the host-side checks and the
+// launch constants are in common.h).
 #pragma once
 
 #include <ATen/core/Tensor.h>
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAFunctions.h>
 #include <c10/util/Exception.h>
+
+#include <algorithm>
+
+#include "common.h"
 
 namespace spokenstyle {
 namespace cuda {
@@ -16,8 +21,10 @@ inline int sm_count() {
   return sms > 0 ? sms : 1;
 }
 
-inline void check_cuda(const char* op, const at::Tensor& x) {
-  TORCH_CHECK(x.is_cuda(), op, ": expected CUDA tensors for this kernel, got ", x.device());
+// Blocks for a grid-stride loop over n elements: enough to fill the device, at most
+// blocks_per_sm per multiprocessor.
+inline int64_t grid_for(int64_t n, int blocks_per_sm = 16) {
+  return std::max<int64_t>(1, std::min<int64_t>((n + kThreads - 1) / kThreads, int64_t(sm_count()) * blocks_per_sm));
 }
 
 // Sum of v over a block of exactly Threads threads (a multiple of 32); the total is valid in

@@ -25,10 +25,8 @@
 namespace spokenstyle {
 namespace {
 
-constexpr int kThreads = 256;
 constexpr int64_t kChunk = 8192;  // positions of a column per block
 
-using cuda::check_cuda;
 using cuda::sm_count;
 
 template <typename scalar_t, typename acc_t, typename index_t>
@@ -105,10 +103,7 @@ mbstd_backward_kernel(const scalar_t* __restrict__ grad, const scalar_t* __restr
   }
 }
 
-int64_t grid_for(int64_t n) {
-  const int sms = sm_count();
-  return std::max<int64_t>(1, std::min<int64_t>((n + kThreads - 1) / kThreads, int64_t(sms) * 16));
-}
+using cuda::grid_for;
 
 at::Tensor minibatch_stddev_cuda(const at::Tensor& x, int64_t group_size, int64_t num_channels, double eps) {
   const char* op = "minibatch_stddev";
@@ -123,7 +118,7 @@ at::Tensor minibatch_stddev_cuda(const at::Tensor& x, int64_t group_size, int64_
   at::Tensor partial = at::zeros({p.n * p.F, chunks}, x.options().dtype(acc));
   auto stream = c10::cuda::getCurrentCUDAStream();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "spokenstyle_mbstd_cuda", [&] {
-    using acc_t = at::opmath_type<scalar_t>;
+    using acc_t = acc_type<scalar_t>;
     const scalar_t* xb = p.x.const_data_ptr<scalar_t>();
     scalar_t* ob = out.mutable_data_ptr<scalar_t>();
     auto launch = [&](auto zero) {
@@ -171,7 +166,7 @@ at::Tensor minibatch_stddev_backward_cuda(const at::Tensor& grad, const at::Tens
   const bool i64 = gr.numel() > std::numeric_limits<int32_t>::max() / 2;
   auto stream = c10::cuda::getCurrentCUDAStream();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "spokenstyle_mbstd_backward_cuda", [&] {
-    using acc_t = at::opmath_type<scalar_t>;
+    using acc_t = acc_type<scalar_t>;
     auto launch = [&](auto zero) {
       using index_t = decltype(zero);
       mbstd_backward_kernel<scalar_t, acc_t, index_t><<<grid_for(p.n * p.F * p.K), kThreads, 0, stream>>>(

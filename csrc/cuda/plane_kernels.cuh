@@ -26,7 +26,6 @@
 namespace spokenstyle {
 namespace cuda {
 
-constexpr int kThreads = 256;
 constexpr int64_t kMinChunk = 4096;        // elements of a plane per block, at least
 constexpr int64_t kMaxChunk = 1 << 22;     // at most (Welford counts stay exact in float32)
 
@@ -42,8 +41,6 @@ inline Split choose_split(int64_t planes, int64_t S) {
   const int64_t chunk = (S + splits - 1) / std::max<int64_t>(splits, 1);
   return {std::max<int64_t>(splits, 1), std::max<int64_t>(chunk, 1)};
 }
-
-inline bool needs_int64(const at::Tensor& t) { return t.numel() > std::numeric_limits<int32_t>::max() / 2; }
 
 template <typename index_t>
 __device__ __forceinline__ index_t plane_offset(index_t q, index_t s, index_t S, index_t C, bool cl) {
@@ -191,11 +188,6 @@ plane_affine_kernel(const scalar_t* __restrict__ g, const scalar_t* __restrict__
     }
     y[i] = static_cast<scalar_t>(out);
   }
-}
-
-inline int64_t grid_for(int64_t n) {
-  const int sms = sm_count();
-  return std::max<int64_t>(1, std::min<int64_t>((n + kThreads - 1) / kThreads, int64_t(sms) * 16));
 }
 
 }  // namespace cuda

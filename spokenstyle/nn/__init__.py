@@ -1,1 +1,17 @@
 """Neural-network modules built on spokenstyle's operators."""
+
+from .discriminator import DiscriminatorBlock, PatchDiscriminator
+from .layers import AdaIN, Blur, Downsample, EqualConv2d, EqualLinear, FusedLeakyReLU, MinibatchStd, Upsample
+
+__all__ = [
+    "AdaIN",
+    "Blur",
+    "DiscriminatorBlock",
+    "Downsample",
+    "EqualConv2d",
+    "EqualLinear",
+    "FusedLeakyReLU",
+    "MinibatchStd",
+    "PatchDiscriminator",
+    "Upsample",
+]

@@ -3,9 +3,10 @@ pure-PyTorch reference (``*_reference``) that is the test oracle and the fallbac
 
 from ._extension import AVAILABLE, LOAD_ERROR, ExtensionWarning, has_kernel, info
 from .adain import adain, adain_reference, calc_mean_std, calc_mean_std_reference
-from .bias_act import ACTIVATIONS, bias_act, bias_act_reference
+from .bias_act import ACTIVATIONS, bias_act, bias_act_reference, bias_act_residual, bias_act_residual_reference
 from .gram import gram, gram_reference, style_loss, style_loss_reference
 from .minibatch_stddev import minibatch_stddev, minibatch_stddev_reference
+from .upfirdn2d import fir_filter, upfirdn2d, upfirdn2d_reference
 
 __all__ = [
     "ACTIVATIONS",
@@ -16,8 +17,11 @@ __all__ = [
     "adain_reference",
     "bias_act",
     "bias_act_reference",
+    "bias_act_residual",
+    "bias_act_residual_reference",
     "calc_mean_std",
     "calc_mean_std_reference",
+    "fir_filter",
     "gram",
     "gram_reference",
     "has_kernel",
@@ -26,4 +30,6 @@ __all__ = [
     "minibatch_stddev_reference",
     "style_loss",
     "style_loss_reference",
+    "upfirdn2d",
+    "upfirdn2d_reference",
 ]

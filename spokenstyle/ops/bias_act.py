@@ -3,6 +3,11 @@
 ``y = clamp(act(x + b) * gain, -clamp, clamp)`` with ``b`` broadcast along ``dim``. One pass over
 memory forward and one backward (saving ``x``, not intermediates); the backward is itself an
 operator with its own derivative, so the R1 penalty's double backward stays fused.
+
+``bias_act_residual(x, residual, b, ..., scale)`` is the same op fused with the residual merge
+that ends every residual discriminator block, ``(bias_act(x, b, ...) + residual) * scale``: one
+pass instead of three (bias_act, add, scale) and no intermediate tensors in the forward; its
+backward is ``bias_act_backward`` of ``grad * scale``.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from . import _extension
 from ._checks import check_floating, check_same_device
 from ._kernels import compute_dtype, use_kernel
 
-__all__ = ["ACTIVATIONS", "bias_act", "bias_act_reference"]
+__all__ = ["ACTIVATIONS", "bias_act", "bias_act_reference", "bias_act_residual", "bias_act_residual_reference"]
 
 _SELU_ALPHA = 1.6732632423543772
 _SELU_SCALE = 1.0507009873554805
@@ -124,6 +129,57 @@ def bias_act(
     return torch.ops.spokenstyle.bias_act(x, b, dim, act, alpha, gain, clamp)
 
 
+def _resolve_residual(x, residual, scale):
+    check_floating("residual", residual)
+    check_same_device("residual", residual, "x", x)
+    if residual.shape != x.shape:
+        raise ValueError(
+            f"bias_act_residual: residual has shape {tuple(residual.shape)} but x has {tuple(x.shape)}; they must match"
+        )
+    if not isinstance(scale, (int, float)) or isinstance(scale, bool):
+        raise TypeError(f"bias_act_residual: scale must be a number, got {type(scale).__name__}")
+    return residual.to(x.dtype) if residual.dtype != x.dtype else residual, float(scale)
+
+
+def bias_act_residual_reference(x, residual, b=None, dim=1, act="lrelu", alpha=None, gain=None, clamp=None, scale=1.0):
+    """Pure-PyTorch bias_act_residual: ``(bias_act(x, b, ...) + residual) * scale``."""
+    b, alpha, gain, clamp = _resolve(x, b, dim, act, alpha, gain, clamp)
+    residual, scale = _resolve_residual(x, residual, scale)
+    return (_composite(x, b, dim, act, alpha, gain, clamp) + residual) * scale
+
+
+def bias_act_residual(
+    x: torch.Tensor,
+    residual: torch.Tensor,
+    b: torch.Tensor | None = None,
+    dim: int = 1,
+    act: str = "lrelu",
+    alpha: float | None = None,
+    gain: float | None = None,
+    clamp: float | None = None,
+    scale: float = 1.0,
+) -> torch.Tensor:
+    """Fused ``(clamp(act(x + b) * gain) + residual) * scale``: the last layer of a residual block
+    and the merge with its skip branch in one pass, differentiable twice.
+
+    Args:
+        x, b, dim, act, alpha, gain, clamp: as :func:`bias_act`.
+        residual: the skip branch, shaped like x.
+        scale: applied to the sum (``sqrt(0.5)`` keeps the variance of a sum of two unit branches).
+    """
+    b, alpha, gain, clamp = _resolve(x, b, dim, act, alpha, gain, clamp)
+    residual, scale = _resolve_residual(x, residual, scale)
+    if not use_kernel(x):
+        return (_composite(x, b, dim, act, alpha, gain, clamp) + residual) * scale
+    dtype = compute_dtype(x)
+    if dtype != x.dtype:
+        y = torch.ops.spokenstyle.bias_act_residual(
+            x.to(dtype), None if b is None else b.to(dtype), residual.to(dtype), dim, act, alpha, gain, clamp, scale
+        )
+        return y.to(x.dtype)
+    return torch.ops.spokenstyle.bias_act_residual(x, b, residual, dim, act, alpha, gain, clamp, scale)
+
+
 def _reduce_to_bias(grad_x: torch.Tensor, dim: int) -> torch.Tensor:
     d = dim % grad_x.dim()
     others = [i for i in range(grad_x.dim()) if i != d]
@@ -177,6 +233,31 @@ def _register() -> None:
         return d_grad, d_x, d_b, None, None, None, None, None, None
 
     torch.library.register_autograd(lib + "bias_act_backward", backward_backward, setup_context=setup_backward)
+
+    @torch.library.register_fake(lib + "bias_act_residual")
+    def _(x, b, residual, dim, act, alpha, gain, clamp, scale):
+        return torch.empty_like(x)
+
+    def setup_residual(ctx, inputs, output):
+        x, b, residual, dim, act, alpha, gain, clamp, scale = inputs
+        ctx.save_for_backward(x, b)
+        ctx.args = (dim, act, alpha, gain, clamp)
+        ctx.scale = scale
+
+    def backward_residual(ctx, grad):
+        # y = (f(x + b) + r) * s  =>  d r = s grad; d x = bias_act_backward(s grad) (its own derivative).
+        x, b = ctx.saved_tensors
+        dim, act, alpha, gain, clamp = ctx.args
+        g = grad * ctx.scale
+        grad_x = grad_b = None
+        if ctx.needs_input_grad[0] or ctx.needs_input_grad[1]:
+            grad_x = torch.ops.spokenstyle.bias_act_backward(g, x, b, dim, act, alpha, gain, clamp, 1)
+            if b is not None and ctx.needs_input_grad[1]:
+                grad_b = _reduce_to_bias(grad_x, dim)
+        grad_r = g if ctx.needs_input_grad[2] else None
+        return grad_x, grad_b, grad_r, None, None, None, None, None, None
+
+    torch.library.register_autograd(lib + "bias_act_residual", backward_residual, setup_context=setup_residual)
 
 
 if _extension.AVAILABLE:

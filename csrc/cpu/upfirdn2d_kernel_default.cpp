@@ -1,0 +1,4 @@
+// upfirdn2d inner loops for the x86-64 baseline (and every other CPU).
+#define CPU_CAPABILITY DEFAULT
+#define SPOKENSTYLE_KERNEL_NAMESPACE cpu_default
+#include "cpu/upfirdn2d_kernel.h"
