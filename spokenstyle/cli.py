@@ -165,11 +165,14 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
 
     from .plugins import get_plugin_manager
 
+    from .encoders.vgg19 import describe_weights
+
     facts = info()
+    vgg = describe_weights()  # where the default encoder's weights are; nothing is loaded
     pm = get_plugin_manager()
     problems = [f"{i.origin}: {i.error}" for i in pm.failures] + [c.message for c in pm.conflicts]
     if args.json:
-        print(_dumps({**facts, "plugin_problems": problems}, indent=2))
+        print(_dumps({**facts, "vgg19_weights": vgg, "plugin_problems": problems}, indent=2))
         return 0
     ok = "yes" if facts["extension_loaded"] else f"NO ({facts['extension_error']})"
     lines = [
@@ -183,7 +186,10 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
         f"CUDA available     {'yes: ' + ', '.join(facts['gpus']) if facts['cuda_available'] else 'no'}",
         f"CPU threads        {facts['cpu_threads']}",
         f"operators          {', '.join(facts['operators']) or '-'}",
+        f"VGG-19 weights     {vgg['weights'] + ' (' + vgg['found_by'] + ')' if vgg['status'] == 'found' else 'MISSING: ' + vgg['error']}",
     ]
+    if vgg.get("attribution"):
+        lines.append(f"                   {vgg['attribution']}")
     if facts["torch_built"] and facts["torch_built"] != facts["torch_running"]:
         lines.append("warning            the extension was built against another torch; reinstall spokenstyle")
     lines.extend(f"plugin problem     {p}" for p in problems)
