@@ -292,3 +292,10 @@ def test_needs_a_style_image_or_a_medium(backend, cat):
     with pytest.raises(UsageError, match="watercolor.*style=") as err:
         backend.stylize(cat, StyleIntent(medium="watercolor"), steps=1, engine=NoExemplar(), encoder="random")
     assert "exemplar" in str(err.value)
+
+
+def test_a_photo_too_thin_for_the_encoder_is_a_clear_error(backend):
+    # A 1x4000 panorama shrunk to --max-size 128 is 1x128: below relu5_1's 16-pixel cells.
+    thin = torch.rand(1, 3, 1, 128)
+    with pytest.raises(UsageError, match="1x128 pixels.*at least 16 on each side.*--max-size"):
+        backend.stylize(thin, StyleIntent(), style=stripes(), steps=1, encoder="random")

@@ -387,6 +387,12 @@ class GatysBackend:
                     f"gatys: {arg}: {name!r} is not a layer of the '{enc.name}' encoder; use some of {', '.join(enc.taps)}"
                 )
         n, _, h, w = content.shape
+        deepest = max(enc.stride(name) for name in layers + (content_layer,))
+        if min(h, w) < deepest:
+            raise UsageError(
+                f"gatys: the photo is {h}x{w} pixels after resizing; the '{enc.name}' encoder's layers need at least "
+                f"{deepest} on each side: use a larger --max-size (max_size=), crop the photo, or another backend"
+            )
         styles = self._style_images(style, intent, engine=engine, seed=seed, size=style_size or max(h, w), device=device)
         weights = check_weights(style_weights, len(styles), self.name)
 
