@@ -16,17 +16,37 @@ from _helpers import DATA, run_cli, stderr_lines
 
 
 def test_training_lowers_the_loss():
+    # Measured on a fixed batch before and after training (the per-step training loss, over
+    # random crops, styles and alphas, is too noisy to compare across machines' numerics).
+    import copy
+    from dataclasses import replace
+
     enc = encoders.load("random").to(memory_format=torch.channels_last)
     photos = data.load_folder(DATA, max_size=96)
     config = adain.TrainConfig(steps=60, batch=2, crop=32, lr=1e-3, lr_final=1e-3, exemplars=0, seed=3,
                                layer="relu3_1")
-    decoder, history = adain.train_decoder(enc, photos, photos, config)
-    first = sum(h["loss"] for h in history[:10]) / 10
-    last = sum(h["loss"] for h in history[-10:]) / 10
-    # measured (AVX2 and baseline kernels): the last 10 steps' mean loss is 0.3-0.6 of the first
-    # 10's; on an AVX-512 Xeon 40 steps reached 0.79, so 60 steps and a looser bound.
-    assert last < 0.85 * first, (first, last)
+    scales = adain.feature_scales(enc, photos, adain.loss_layers(config.layer))
+    start = decoders.AdaINDecoder(replace(adain.decoder_config_for(enc, config.layer), input_scale=scales[config.layer]))
+    before = copy.deepcopy(start)
+    decoder, history = adain.train_decoder(enc, photos, photos, config, decoder=start, scales=scales)
     assert not decoder.training
+    gen = torch.Generator().manual_seed(11)
+    content = data.batch(photos, 6, 32, gen)
+    style = data.batch(photos, 6, 32, gen)
+    alpha = torch.tensor([1.0, 1.0, 1.0, 1.0, 0.0, 0.0])
+
+    def fixed_loss(dec):
+        with torch.no_grad():
+            dec.train()
+            losses = adain.adain_losses(enc, dec, content, style, alpha, layer=config.layer, style_weight=config.style_weight,
+                                        pixel_weight=config.pixel_weight, chroma_tv_weight=config.chroma_tv_weight, scales=scales)
+            return float(losses["total"].mean())
+
+    first, last = fixed_loss(before), fixed_loss(decoder)
+    # measured: 0.45 (default kernels) and 0.50 (SSE4.1 oneDNN, baseline ATen) of the untrained
+    # decoder's loss after 60 steps; 0.8 leaves room for
+    # other CPUs' numerics and still needs a clear fall.
+    assert last < 0.8 * first, (first, last)
 
 
 def test_straight_through_clamp_and_range_penalty():
