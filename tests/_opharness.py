@@ -19,6 +19,7 @@ operator's own test file. Plain imports, no fixtures.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -163,8 +164,16 @@ def _grads(out, inputs):
     return leaves, torch.autograd.grad(out, leaves) if leaves else ()
 
 
+def skip_if_inductor_cannot_build(backend: str = "inductor") -> None:
+    """Inductor's generated C++ does not compile with ``ATEN_CPU_CAPABILITY=default`` (torch
+    2.13/2.14: "'at::vec' has not been declared"), a torch limitation, not ours: skip there."""
+    if backend == "inductor" and os.environ.get("ATEN_CPU_CAPABILITY", "").strip().lower() == "default":
+        pytest.skip("torch.compile's inductor cannot build its C++ with ATEN_CPU_CAPABILITY=default")
+
+
 def check_compile(spec: OpSpec) -> None:
     for c in spec.compile():
+        skip_if_inductor_cannot_build(c.backend)
         torch._dynamo.reset()
         f = torch.compile(c.fn, fullgraph=True, dynamic=c.dynamic, backend=c.backend)
         got = f(*c.inputs)

@@ -115,3 +115,25 @@ def test_import_stays_light():
     res = _run("import sys, spokenstyle; print('transformers' in sys.modules)")
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "False"
+
+
+def test_operators_list_matches_the_schemas_in_ops_cpp():
+    """_extension.OPERATORS is what a fresh build defines: csrc/ops.cpp's m.def names."""
+    import re
+    from pathlib import Path
+
+    from spokenstyle.ops import _extension
+
+    src = (Path(__file__).resolve().parents[1] / "csrc" / "ops.cpp").read_text()
+    assert set(_extension.OPERATORS) == set(re.findall(r'm\.def\("(\w+)\(', src))
+
+
+@pytest.mark.skipif(not ops.AVAILABLE, reason="spokenstyle._C was not built")
+def test_a_stale_extension_is_treated_as_absent(monkeypatch):
+    """A _C built from an older checkout (lacking a newer schema) is reported, not half-used."""
+    from spokenstyle.ops import _extension
+
+    monkeypatch.setattr(_extension, "OPERATORS", _extension.OPERATORS + ("from_a_newer_checkout",))
+    module, error = _extension._load()
+    assert module is None
+    assert "stale" in error and "from_a_newer_checkout" in error and "adain" not in error

@@ -119,6 +119,18 @@ def test_same_seed_same_output(backend, cat):
     assert torch.equal(a, b)
 
 
+def test_a_photo_with_any_strides_is_accepted(backend, cat):
+    """A channels-last view (as from an HWC array) is optimised like the contiguous photo
+    (L-BFGS flattens the gradient, which once failed with "view size is not compatible")."""
+    hwc = cat[0].permute(1, 2, 0).contiguous()
+    view = hwc.permute(2, 0, 1).unsqueeze(0)
+    assert not view.is_contiguous()
+    s = stripes()
+    got = backend.stylize(view, StyleIntent(), style=s, steps=3, pyramid=False)
+    want = backend.stylize(cat, StyleIntent(), style=s, steps=3, pyramid=False)
+    torch.testing.assert_close(got, want, atol=1e-4, rtol=0)
+
+
 def test_batch_items_are_optimised_independently(backend, cat, coffee):
     s = stripes()
     small = F.interpolate(torch.cat([cat, coffee[..., : cat.shape[-2], :]]), size=(48, 64), mode="area")

@@ -202,7 +202,8 @@ def optimize(objective: GatysObjective, x0: torch.Tensor, steps: int, optimizer:
     """Minimise ``objective`` from ``x0`` with ``steps`` loss+gradient evaluations; pixels are
     projected onto [0, 1] (after every Adam step, every ``LBFGS_CHUNK`` L-BFGS evaluations, and
     at the end). Returns the optimised image (no autograd history)."""
-    x = x0.detach().clone().requires_grad_(True)
+    # Contiguous whatever the caller's strides (a permuted HWC image): L-BFGS views the gradient flat.
+    x = x0.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
 
     def closure():
         opt.zero_grad(set_to_none=True)

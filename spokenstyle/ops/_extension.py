@@ -16,6 +16,15 @@ class ExtensionWarning(RuntimeWarning):
     """The compiled operators are unavailable; the pure-PyTorch reference path is used."""
 
 
+#: Every schema csrc/ops.cpp defines. A ``_C`` built from an older checkout lacks some of them;
+#: it is then treated as absent (reference path, one warning), not half-used.
+OPERATORS: tuple[str, ...] = (
+    "adain", "adain_backward", "bias_act", "bias_act_backward", "bias_act_residual",
+    "calc_mean_std", "calc_mean_std_backward", "gram", "gram_backward", "minibatch_stddev",
+    "minibatch_stddev_backward", "style_loss", "upfirdn2d",
+)
+
+
 def _load():
     if os.environ.get("SPOKENSTYLE_DISABLE_EXTENSION", "").strip() in ("1", "true", "yes"):
         return None, "disabled by SPOKENSTYLE_DISABLE_EXTENSION=1"
@@ -23,7 +32,19 @@ def _load():
         from spokenstyle import _C  # noqa: F401  (importing registers torch.ops.spokenstyle.*)
     except Exception as exc:  # ImportError, or an undefined symbol from a torch mismatch
         return None, f"{type(exc).__name__}: {exc}"
+    missing = [name for name in OPERATORS if not _defined(name)]
+    if missing:
+        return None, (f"the built extension is stale: it lacks {', '.join(missing)} "
+                      "(it was built from an older checkout)")
     return _C, None
+
+
+def _defined(name: str) -> bool:
+    try:
+        getattr(torch.ops.spokenstyle, name)  # raises for a schema no loaded library defines
+    except (AttributeError, RuntimeError):
+        return False
+    return True
 
 
 _C, LOAD_ERROR = _load()
