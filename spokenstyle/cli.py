@@ -112,7 +112,6 @@ class CommandRegistry:
 
 
 # ----------------------------------------------------------------------------- commands
-PRESERVE_COLOR_MODES = ("luminance", "statistics")  # spokenstyle.color's, without importing torch
 
 
 def _option_arg(text: str) -> tuple[str, Any]:
@@ -130,25 +129,13 @@ def _option_arg(text: str) -> tuple[str, Any]:
     return key, value if isinstance(value, (str, int, float, bool)) or value is None else raw
 
 
-def _preserve_color_arg(text: str) -> str:
-    mode = text.strip().lower()
-    if mode not in PRESERVE_COLOR_MODES:
-        import difflib
-
-        hint = difflib.get_close_matches(mode, PRESERVE_COLOR_MODES, n=1)
-        raise argparse.ArgumentTypeError(
-            f"'{text}' is not a mode; use {' or '.join(PRESERVE_COLOR_MODES)}"
-            + (f" (did you mean '{hint[0]}'?)" if hint else " (a bare --preserve-color means luminance)")
-        )
-    return mode
-
-
 def _bare_preserve_color(argv: list[str]) -> list[str]:
     """``stylize --preserve-color photo.jpg``: the flag is bare and the photo an input, as it was
     before the flag took a mode (argparse would read the photo as the mode)."""
     command = next((a for a in argv if not a.startswith("-")), None)
     if command != "stylize":
         return argv
+    from .color import PRESERVE_COLOR_MODES
     out = list(argv)
     for i, arg in enumerate(out[:-1]):
         if arg == "--":
@@ -252,11 +239,15 @@ def _output_paths(inputs: list[Path], output: str | None, batch: bool) -> list[P
 
 
 def _check_numbers(args: argparse.Namespace) -> None:
-    """Every numeric flag in range, before anything is read or written."""
+    """Every flag's value checked (numbers in range, modes known), before anything is read or
+    written; the checks the library makes, said in the CLI's words by :func:`main`."""
     from .engine import MAX_SEED
+    from .intent import check_strength
+    from .planner import check_backend_arg, preserve_mode
 
-    if not 0.0 <= args.strength <= 1.0:  # NaN fails too
-        raise UsageError(f"--strength {args.strength:g} is out of range; use a number between 0 and 1")
+    check_strength(args.strength)  # messages name strength=, which the CLI shows as --strength
+    args.preserve_color = preserve_mode(args.preserve_color)
+    check_backend_arg(args.backend)
     if not 1 <= args.quality <= 100:
         raise UsageError(f"--quality {args.quality} is out of range; use a whole number from 1 to 100 (JPEG/WebP; default 95)")
     if args.seed is not None and not 0 <= args.seed <= MAX_SEED:
@@ -304,10 +295,9 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from . import io as sio
-    from .engine import Engine, _check_backend_arg
+    from .engine import Engine
 
     _check_numbers(args)
-    _check_backend_arg(args.backend)
     inputs, batch = _expand_inputs(args.inputs)
     outputs = _output_paths(inputs, args.output, batch)
     _refuse_replacing_inputs(args, inputs, outputs)
@@ -342,7 +332,7 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
     plan = engine.plan(intent, args.backend, style=args.style is not None)  # validates --backend
     engine.split_options(plan.backends, options)  # validates -O before anything is written
     if not args.quiet and not args.json:
-        print(_printable("\n".join([intent.describe(), "backends: " + " -> ".join(plan.backends)] + ["  - " + n for n in plan.notes])))
+        print(_printable(intent.describe() + "\n" + plan.describe()))
     # A progress bar for batches, on stderr, only on a terminal (tqdm's disable=None).
     bar = tqdm(
         total=len(inputs), unit="photo", file=sys.stderr, disable=True if (args.quiet or not batch) else None,
@@ -530,7 +520,7 @@ def _add_builtin_commands(cli: CommandRegistry) -> None:
     p.add_argument("--backend", default="auto", metavar="NAME", help="style backend(s): auto (default), grade, or a plugin's name; 'a,b' chains")
     p.add_argument("--text-encoder", default="lexicon", metavar="NAME", help="text encoder (default: lexicon)")
     p.add_argument("--strength", type=float, default=1.0, metavar="F", help="0 (unchanged) .. 1 (full look; default)")
-    p.add_argument("--preserve-color", nargs="?", const="luminance", default=None, type=_preserve_color_arg, metavar="MODE",
+    p.add_argument("--preserve-color", nargs="?", const="luminance", default=None, metavar="MODE",
                    help="keep the photo's own colours: luminance (bare flag; only tones change) or statistics "
                    "(keep the style's colour variation, in the photo's palette)")
     p.add_argument("--mask", metavar="IMAGE", default=None,

@@ -12,8 +12,6 @@ order.
 
 from __future__ import annotations
 
-import difflib
-import inspect
 import threading
 import time
 from collections.abc import Mapping
@@ -26,24 +24,13 @@ from PIL import Image
 
 from . import io as sio
 from .errors import BackendError, SpokenstyleError, UsageError
-from .intent import StyleIntent
+from .intent import StyleIntent, check_strength
+from .planner import COLOR_MODE_WORDS, Planner, apply_overrides, check_backend_arg, preserve_mode
+from .planner import AUTO, RESERVED_OPTIONS, Plan  # noqa: F401  (re-exported: spokenstyle.engine.Plan)
 from .plugins import PluginManager, get_plugin_manager
 
-AUTO = "auto"
 #: The feature encoder texture backends and training use unless told otherwise.
 DEFAULT_ENCODER = "vgg19"
-
-#: Keyword arguments the engine itself passes to a backend's ``stylize``; no option may use them.
-RESERVED_OPTIONS = frozenset({"content", "intent", "style", "seed", "engine"})
-
-
-@dataclass
-class Plan:
-    """The backends to run, in order, and why."""
-
-    backends: list[str]
-    notes: list[str] = field(default_factory=list)
-    medium_rendered: bool | None = None  # None: no medium asked
 
 
 @dataclass
@@ -114,9 +101,7 @@ class Result:
 
     def explain(self) -> str:
         """How the prompt was understood and what ran."""
-        lines = [self.intent.describe(), "backends: " + (" -> ".join(self.backends) or "none")]
-        lines.extend("  - " + n for n in self.notes)
-        return "\n".join(lines)
+        return self.intent.describe() + "\n" + Plan(list(self.backends), list(self.notes)).describe()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -152,31 +137,6 @@ def _resolve_device(device: str | torch.device) -> torch.device:
 
 #: torch.manual_seed's range (a Generator seed is an unsigned 64-bit number).
 MAX_SEED = 2**64 - 1
-
-
-def _check_backend_arg(backend: Any) -> None:
-    """``backend=``: "auto", a name, "a,b", or a list of names; none empty, none twice."""
-    if isinstance(backend, str):
-        if backend.strip().lower() == AUTO:
-            return
-        names = [b.strip() for b in backend.split(",")]
-    elif isinstance(backend, (list, tuple)) and backend:
-        names = list(backend)
-    else:
-        raise UsageError(
-            f"backend={backend!r} must be 'auto', a backend name such as 'grade', 'a,b', or a list of names"
-        )
-    for name in names:
-        if not isinstance(name, str) or not name.strip():
-            raise UsageError(
-                f"backend={backend!r} has an empty or non-text name; use 'auto' or names such as 'grade' ('a,b' chains)"
-            )
-    seen = set()
-    for name in names:
-        key = name.strip().lower()
-        if key in seen:
-            raise UsageError(f"backend={backend!r} lists '{name.strip()}' twice; each backend runs once, name it once")
-        seen.add(key)
 
 
 def _sync(device: torch.device) -> None:
@@ -217,6 +177,7 @@ class Engine:
         self._generators: dict[str, Any] = {}
         self._encoders: dict[str, Any] = {}
         self._lock = threading.RLock()
+        self.planner = Planner(self.plugins, self._instance)
 
     def __repr__(self) -> str:
         return f"Engine(text_encoder={self.text_encoder_name!r}, device='{self.device}')"
@@ -234,15 +195,10 @@ class Engine:
         return intent
 
     def explain(self, prompt: str | None) -> str:
+        """How ``prompt`` is understood, the plan for it, and the options its backends take."""
         intent = self.encode(prompt)
         plan = self.plan(intent)
-        lines = [intent.describe(), "backends: " + " -> ".join(plan.backends)] + ["  - " + n for n in plan.notes]
-        for name in plan.backends:
-            declared = self.backend_options(name)
-            if declared:
-                lines.append(f"options of '{name}' (-O KEY=VALUE, options={{...}}):")
-                lines.extend(f"  {key}: {text}" if text else f"  {key}" for key, text in declared.items())
-        return "\n".join(lines)
+        return intent.describe() + "\n" + plan.describe({name: self.backend_options(name) for name in plan.backends})
 
     def backend(self, name: str) -> Any:
         """The style backend instance registered as ``name`` (created and warmed up once)."""
@@ -266,52 +222,13 @@ class Engine:
             return self._backends[comp.name]
 
     def backend_options(self, name: str) -> dict[str, str]:
-        """The options style backend ``name`` declares (its class's ``options``): name -> help.
-
-        Read from the factory (the class), so listing options never creates the backend or
-        loads its weights."""
-        comp = self.plugins.get("style_backend", name)
-        declared = getattr(comp.load(), "options", None)
-        if declared is None:
-            return {}
-        if not isinstance(declared, Mapping) or not all(isinstance(k, str) for k in declared):
-            raise UsageError(
-                f"style backend '{name}' has options={declared!r}; it must be a dict of option name -> "
-                "one-line help, e.g. {'steps': 'optimisation steps (default 200)'}"
-            )
-        clash = sorted(RESERVED_OPTIONS.intersection(declared))
-        if clash:
-            raise UsageError(
-                f"style backend '{name}' declares the option(s) {', '.join(clash)}, which the engine passes "
-                f"itself ({', '.join(sorted(RESERVED_OPTIONS))}); the backend must rename them"
-            )
-        return {k: str(v) for k, v in declared.items()}
+        """The options style backend ``name`` declares: name -> help (never creates it)."""
+        return self.planner.backend_options(name)
 
     def split_options(self, backends: Sequence[str], options: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
         """``options`` divided among ``backends``: each gets the ones it declares (an option two
         backends declare goes to both). An option none of them declares is a UsageError."""
-        if options is None:
-            options = {}
-        if not isinstance(options, Mapping):
-            raise UsageError(f"options= must be a dict of name -> value, got {type(options).__name__}")
-        for key in options:
-            if not isinstance(key, str):
-                raise UsageError(f"options= has the key {key!r}; option names are strings such as 'steps'")
-        declared = {name: self.backend_options(name) for name in backends}
-        unknown = [k for k in options if not any(k in d for d in declared.values())]
-        if unknown:
-            accepted = sorted({k for d in declared.values() for k in d})
-            offered = "; ".join(
-                f"'{name}' takes {', '.join(d) if d else 'no options'}" for name, d in declared.items()
-            ) or "no backend ran"
-            hint = difflib.get_close_matches(unknown[0], accepted, n=1)
-            raise UsageError(
-                f"option{'s' if len(unknown) > 1 else ''} {', '.join(repr(k) for k in unknown)} "
-                f"{'are' if len(unknown) > 1 else 'is'} not taken by the backends that run "
-                f"({', '.join(backends) or 'none'}): {offered}"
-                + (f"; did you mean '{hint[0]}'?" if hint else "; remove it or choose another backend")
-            )
-        return {name: {k: v for k, v in options.items() if k in d} for name, d in declared.items()}
+        return self.planner.split_options(backends, options)
 
     def generator(self, name: str, **options: Any) -> Any:
         """A generator registered as ``name``, created with ``options`` (cached per options)."""
@@ -355,79 +272,7 @@ class Engine:
         graded only, and a note says so. ``backend`` may also name one backend, or several
         ("texture,grade" or a list), which run in that order.
         """
-        if isinstance(backend, str) and backend.strip().lower() != AUTO:
-            names = [b.strip() for b in backend.split(",") if b.strip()]
-        elif not isinstance(backend, str):
-            names = [str(b) for b in backend]
-        else:
-            names = []
-        if names:
-            comps = [self.plugins.get("style_backend", n) for n in names]
-            notes = ["backend chosen by the caller"]
-            if style and not any(getattr(c.load(), "uses_style_image", False) for c in comps):
-                notes.append("the style image was not used: none of these backends takes one")
-            return Plan([c.name for c in comps], notes)
-
-        notes: list[str] = []
-        chosen = chosen_factory = None  # the Component and the factory of the texture backend
-        applies_look = False
-        medium_rendered = None
-        candidates = []
-        want_style = style
-        # Only a medium or a style image needs a look at the backends (which imports them).
-        # A broken lazy backend is skipped with its one warning: it cannot break planning.
-        for comp, factory in self.plugins.loadable("style_backend") if (intent.medium or want_style) else ():
-            media = tuple(getattr(factory, "media", ()) or ())
-            uses_style = bool(getattr(factory, "uses_style_image", False))
-            prio = getattr(factory, "priority", 0)
-            candidates.append((comp, factory, media, uses_style, prio))
-        if intent.medium:
-            ranked = sorted(
-                (c for c in candidates if intent.medium in c[2] or "*" in c[2]),
-                key=_rank,
-            )
-            for comp, factory, _media, _uses_style, _prio in ranked:
-                handles = self._declared(comp, factory, "handles")
-                if handles is None or handles(intent):
-                    chosen, chosen_factory = comp, factory
-                    break
-            medium_words = intent.medium.replace("_", " ")
-            if chosen is None:
-                medium_rendered = False
-                notes.append(
-                    f"the {medium_words} medium was not rendered as a texture: no installed style backend "
-                    f"renders it, so only its colour look was graded"
-                )
-            else:
-                medium_rendered = True
-                notes.append(f"{medium_words} rendered by '{chosen.name}'")
-        elif want_style:
-            ranked = sorted((c for c in candidates if c[3]), key=_rank)
-            if ranked:
-                chosen, chosen_factory = ranked[0][:2]
-                notes.append(f"style image transferred by '{chosen.name}'")
-        if chosen is not None:
-            applies_look = bool(self._declared(chosen, chosen_factory, "applies_look"))
-        if want_style and (chosen is None or not self._declared(chosen, chosen_factory, "uses_style_image")):
-            notes.append("the style image was not used: no installed style backend takes one")
-        steps = [chosen.name] if chosen else []
-        if "grade" not in steps and not applies_look:
-            steps.append("grade")
-        return Plan(steps, notes, medium_rendered)
-
-    def _declared(self, comp, factory, attr: str):
-        """A backend's planner attribute, read from its factory (the class) so planning never
-        creates the backend or loads its weights. ``handles`` is called on the class when it is
-        a staticmethod or classmethod; an instance method makes the planner create the backend
-        (not warm it up) to ask it, the one case that costs a construction."""
-        if attr != "handles":
-            return getattr(factory, attr, None)
-        raw = inspect.getattr_static(factory, "handles", None)
-        if raw is None:
-            return None
-        if isinstance(raw, (staticmethod, classmethod)) or not isinstance(factory, type):
-            return getattr(factory, "handles")
-        return getattr(self._instance(comp), "handles", None)
+        return self.planner.plan(intent, backend, style=style)
 
     # --------------------------------------------------------------------------- stylize
     def stylize(
@@ -476,18 +321,13 @@ class Engine:
         t_start = time.perf_counter()
         if prompt is not None and intent is not None:
             raise UsageError("pass prompt= or intent=, not both")
-        try:
-            strength = float(strength)
-        except (TypeError, ValueError):
-            raise UsageError(f"strength={strength!r} is not a number; use a number between 0 and 1") from None
-        if not (0.0 <= strength <= 1.0):
-            raise UsageError(f"strength={strength} is out of range; use a number between 0 and 1")
+        strength = check_strength(strength)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED):
             raise UsageError(f"seed={seed!r} must be a whole number from 0 to 2**64-1 (or None)")
         if max_size is not None and (isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1):
             raise UsageError(f"max_size={max_size!r} must be a whole number of pixels >= 1 (or None)")
-        _check_backend_arg(backend)
-        color_mode = _preserve_mode(preserve_color)
+        check_backend_arg(backend)
+        preserve_mode(preserve_color)  # checked before anything is loaded
         if mask_feather is not None:
             if (
                 isinstance(mask_feather, bool) or not isinstance(mask_feather, (int, float))
@@ -522,15 +362,7 @@ class Engine:
             intent = self.encode(prompt)
         elif not isinstance(intent, StyleIntent):
             raise UsageError(f"intent= must be a StyleIntent, got {type(intent).__name__}")
-        changes: dict[str, Any] = {}
-        if strength != intent.strength:
-            changes["strength"] = strength
-        if preserve_color is not None and (color_mode is not None) != intent.preserve_color:
-            changes["preserve_color"] = color_mode is not None
-        if changes:
-            intent = intent.replace(**changes)
-        if preserve_color is None and intent.preserve_color:
-            color_mode = "luminance"  # what "keep the colours" in words means
+        intent, color_mode = apply_overrides(intent, strength, preserve_color)
         t_encoded = time.perf_counter()
 
         # Plan, and create the backends (first use only): "setup", not "stylize".
@@ -545,7 +377,7 @@ class Engine:
             outputs = [p.pixels.to(self.device) for p in photos]
         else:
             if color_mode is not None:
-                notes.append(f"colours kept: {color_mode} ({_COLOR_MODE_WORDS[color_mode]})")
+                notes.append(f"colours kept: {color_mode} ({COLOR_MODE_WORDS[color_mode]})")
             if any(m is not None for m in masks):
                 notes.append(f"masked: {_mask_words(mask_sources, mask_feather, photos)}")
             groups: dict[tuple[int, int], list[int]] = {}
@@ -649,34 +481,6 @@ class Engine:
         return weights, [m.source for m in given]
 
 
-_COLOR_MODE_WORDS = {
-    "luminance": "the styled lightness with the photo's own colours",
-    "statistics": "the styled colours re-paletted to the photo's colour statistics",
-}
-
-
-def _preserve_mode(value: Any) -> str | None:
-    """preserve_color= as a mode: "luminance", "statistics" or None (off or as the prompt says)."""
-    from .color import PRESERVE_COLOR_MODES
-
-    if value is None or value is False:
-        return None
-    if value is True:
-        return "luminance"
-    if isinstance(value, str):
-        mode = value.strip().lower()
-        if mode in PRESERVE_COLOR_MODES:
-            return mode
-        hint = difflib.get_close_matches(mode, PRESERVE_COLOR_MODES, n=1)
-        raise UsageError(
-            f"preserve_color={value!r} is not a mode; use True / 'luminance', 'statistics', False or None"
-            + (f" (did you mean '{hint[0]}'?)" if hint else "")
-        )
-    raise UsageError(
-        f"preserve_color={value!r} must be True / 'luminance', 'statistics', False or None, not {type(value).__name__}"
-    )
-
-
 def _mask_words(sources: list[str | None], feather: float | None, photos: list[sio.Photo]) -> str:
     unique = list(dict.fromkeys(s for s in sources if s is not None))
     what = unique[0] if len(unique) == 1 else f"{len(sources)} masks"
@@ -695,13 +499,6 @@ def _default_feather(p: sio.Photo) -> int:
     from .masks import default_feather
 
     return default_feather(p.size[1], p.size[0])
-
-
-def _rank(candidate: tuple) -> tuple:
-    """Planner order: a plugin's backend before the built-ins (a user who installs a backend for a
-    medium wants it, not the generic texture transfer), then higher ``priority``, then name."""
-    comp, _factory, _media, _uses_style, priority = candidate
-    return (comp.builtin, -(priority or 0), comp.name)
 
 
 def _origin(comp: Any, plugins: PluginManager) -> str:

@@ -90,6 +90,20 @@ PROTECT: tuple[str, ...] = ("highlights", "shadows", "skin")
 SCHEMA_VERSION = 1
 
 
+def check_strength(value: Any) -> float:
+    """``strength=`` as a float in [0, 1]: the one check, for StyleIntent, the engine's
+    argument, the CLI's ``--strength`` and look files."""
+    if isinstance(value, str):  # float("0.5") would pass; a strength is a number, not text
+        raise UsageError(f"strength={value!r} is text; use a number between 0 and 1 (0 = unchanged, 1 = the full look)")
+    try:
+        strength = float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"strength={value!r} is not a number; use a number between 0 and 1") from None
+    if not 0.0 <= strength <= 1.0:  # NaN fails too
+        raise UsageError(f"strength={strength:g} is out of range; use a number between 0 and 1 (0 = unchanged, 1 = the full look)")
+    return strength
+
+
 def _is_hex_colour(value: str) -> bool:
     return (
         isinstance(value, str)
@@ -163,9 +177,7 @@ class StyleIntent:
             for c in palette:
                 hex_to_rgb(c)  # validates
             self.palette = palette or None
-        self.strength = float(self.strength)
-        if not (0.0 <= self.strength <= 1.0):
-            raise UsageError(f"strength={self.strength} is out of range; use a number between 0 and 1")
+        self.strength = check_strength(self.strength)
         self.preserve_color = bool(self.preserve_color)
         self.medium = str(self.medium) if self.medium else None
         self.understood = [str(s) for s in self.understood]

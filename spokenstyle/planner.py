@@ -1,0 +1,263 @@
+"""The planner: which style backends run for an intent, with which options, keeping which colours.
+
+Everything here decides; nothing here runs a backend. Planning reads what a backend declares on
+its class (``media``, ``priority``, ``applies_look``, ``uses_style_image``, ``options``,
+``handles``), so planning, ``explain`` and listing options never create a backend or load its
+weights. :class:`~spokenstyle.engine.Engine` delegates ``plan``, ``backend_options`` and
+``split_options`` here, and so do looks (:mod:`spokenstyle.looks`).
+
+The run arguments that shape a plan are checked here, once: ``backend=``
+(:func:`check_backend_arg`) and ``preserve_color=`` (:func:`preserve_mode`); ``strength=`` is
+checked by :func:`spokenstyle.intent.check_strength`, where the intent's own field is.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from .color import PRESERVE_COLOR_MODES
+from .errors import UsageError
+from .intent import StyleIntent
+
+AUTO = "auto"
+
+#: Keyword arguments the engine itself passes to a backend's ``stylize``; no option may use them.
+RESERVED_OPTIONS = frozenset({"content", "intent", "style", "seed", "engine"})
+
+#: What each ``preserve_color`` mode does, in words (the engine's notes).
+COLOR_MODE_WORDS = {
+    "luminance": "the styled lightness with the photo's own colours",
+    "statistics": "the styled colours re-paletted to the photo's colour statistics",
+}
+
+
+@dataclass
+class Plan:
+    """The backends to run, in order, and why."""
+
+    backends: list[str]
+    notes: list[str] = field(default_factory=list)
+    medium_rendered: bool | None = None  # None: no medium asked
+
+    def describe(self, options: Mapping[str, Mapping[str, str]] | None = None) -> str:
+        """``backends: adain -> grade`` and the planner's notes, one per line; with
+        ``options`` (backend name -> {option: help}), the options each backend takes."""
+        lines = ["backends: " + (" -> ".join(self.backends) or "none")]
+        lines.extend("  - " + n for n in self.notes)
+        for name, declared in (options or {}).items():
+            if declared:
+                lines.append(f"options of '{name}' (-O KEY=VALUE, options={{...}}):")
+                lines.extend(f"  {key}: {text}" if text else f"  {key}" for key, text in declared.items())
+        return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------- run arguments
+def check_backend_arg(backend: Any) -> None:
+    """``backend=``: "auto", a name, "a,b", or a list of names; none empty, none twice."""
+    if isinstance(backend, str):
+        if backend.strip().lower() == AUTO:
+            return
+        names = [b.strip() for b in backend.split(",")]
+    elif isinstance(backend, (list, tuple)) and backend:
+        names = list(backend)
+    else:
+        raise UsageError(
+            f"backend={backend!r} must be 'auto', a backend name such as 'grade', 'a,b', or a list of names"
+        )
+    for name in names:
+        if not isinstance(name, str) or not name.strip():
+            raise UsageError(
+                f"backend={backend!r} has an empty or non-text name; use 'auto' or names such as 'grade' ('a,b' chains)"
+            )
+    seen = set()
+    for name in names:
+        key = name.strip().lower()
+        if key in seen:
+            raise UsageError(f"backend={backend!r} lists '{name.strip()}' twice; each backend runs once, name it once")
+        seen.add(key)
+
+
+def preserve_mode(value: Any) -> str | None:
+    """``preserve_color=`` as a mode: "luminance", "statistics" or None (off, or as the prompt
+    says). True means "luminance"; text is matched without case or surrounding spaces. The one
+    check of the argument, for the API, the CLI's ``--preserve-color`` and look files."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        return "luminance"
+    if isinstance(value, str):
+        mode = value.strip().lower()
+        if mode in PRESERVE_COLOR_MODES:
+            return mode
+        hint = difflib.get_close_matches(mode, PRESERVE_COLOR_MODES, n=1)
+        raise UsageError(
+            f"preserve_color={value!r} is not a mode; use {' or '.join(PRESERVE_COLOR_MODES)}"
+            + (f" (did you mean '{hint[0]}'?)" if hint else "")
+        )
+    raise UsageError(
+        f"preserve_color={value!r} must be True / 'luminance', 'statistics', False or None, not {type(value).__name__}"
+    )
+
+
+def apply_overrides(intent: StyleIntent, strength: float, preserve_color: Any) -> tuple[StyleIntent, str | None]:
+    """The intent after the caller's ``strength`` and ``preserve_color`` (an argument that is
+    given wins over the words), and the colour-keeping mode that runs after the backends.
+    ``preserve_color=None`` keeps what the prompt said ("keep the colours" = luminance)."""
+    mode = preserve_mode(preserve_color)
+    changes: dict[str, Any] = {}
+    if strength != intent.strength:
+        changes["strength"] = strength
+    if preserve_color is not None and (mode is not None) != intent.preserve_color:
+        changes["preserve_color"] = mode is not None
+    if changes:
+        intent = intent.replace(**changes)
+    if preserve_color is None and intent.preserve_color:
+        mode = "luminance"  # what "keep the colours" in words means
+    return intent, mode
+
+
+# ------------------------------------------------------------------------------ planner
+def _rank(candidate: tuple) -> tuple:
+    """Planner order: a plugin's backend before the built-ins (a user who installs a backend for a
+    medium wants it, not the generic texture transfer), then higher ``priority``, then name."""
+    comp, _factory, _media, _uses_style, priority = candidate
+    return (comp.builtin, -(priority or 0), comp.name)
+
+
+class Planner:
+    """Chooses backends and routes options for one plugin manager.
+
+    plugins:  the :class:`~spokenstyle.plugins.PluginManager` whose style backends are planned.
+    instance: ``instance(component)`` -> the backend object, used only to ask a backend whose
+              ``handles`` is an instance method (the engine passes its cache, so the backend
+              made to answer is the one that later runs); default: a fresh one each time.
+    """
+
+    def __init__(self, plugins: Any, instance: Callable[[Any], Any] | None = None) -> None:
+        self.plugins = plugins
+        self._instance = instance if instance is not None else (lambda comp: comp.create())
+
+    def plan(self, intent: StyleIntent, backend: str | Sequence[str] = AUTO, *, style: bool = False) -> Plan:
+        """Which backends to run for ``intent`` (see :meth:`spokenstyle.engine.Engine.plan`)."""
+        if isinstance(backend, str) and backend.strip().lower() != AUTO:
+            names = [b.strip() for b in backend.split(",") if b.strip()]
+        elif not isinstance(backend, str):
+            names = [str(b) for b in backend]
+        else:
+            names = []
+        if names:
+            comps = [self.plugins.get("style_backend", n) for n in names]
+            notes = ["backend chosen by the caller"]
+            if style and not any(getattr(c.load(), "uses_style_image", False) for c in comps):
+                notes.append("the style image was not used: none of these backends takes one")
+            return Plan([c.name for c in comps], notes)
+
+        notes: list[str] = []
+        chosen = chosen_factory = None  # the Component and the factory of the texture backend
+        applies_look = False
+        medium_rendered = None
+        candidates = []
+        # Only a medium or a style image needs a look at the backends (which imports them).
+        # A broken lazy backend is skipped with its one warning: it cannot break planning.
+        for comp, factory in self.plugins.loadable("style_backend") if (intent.medium or style) else ():
+            media = tuple(getattr(factory, "media", ()) or ())
+            uses_style = bool(getattr(factory, "uses_style_image", False))
+            prio = getattr(factory, "priority", 0)
+            candidates.append((comp, factory, media, uses_style, prio))
+        if intent.medium:
+            ranked = sorted((c for c in candidates if intent.medium in c[2] or "*" in c[2]), key=_rank)
+            for comp, factory, _media, _uses_style, _prio in ranked:
+                handles = self.declared(comp, factory, "handles")
+                if handles is None or handles(intent):
+                    chosen, chosen_factory = comp, factory
+                    break
+            medium_words = intent.medium.replace("_", " ")
+            if chosen is None:
+                medium_rendered = False
+                notes.append(
+                    f"the {medium_words} medium was not rendered as a texture: no installed style backend "
+                    f"renders it, so only its colour look was graded"
+                )
+            else:
+                medium_rendered = True
+                notes.append(f"{medium_words} rendered by '{chosen.name}'")
+        elif style:
+            ranked = sorted((c for c in candidates if c[3]), key=_rank)
+            if ranked:
+                chosen, chosen_factory = ranked[0][:2]
+                notes.append(f"style image transferred by '{chosen.name}'")
+        if chosen is not None:
+            applies_look = bool(self.declared(chosen, chosen_factory, "applies_look"))
+        if style and (chosen is None or not self.declared(chosen, chosen_factory, "uses_style_image")):
+            notes.append("the style image was not used: no installed style backend takes one")
+        steps = [chosen.name] if chosen else []
+        if "grade" not in steps and not applies_look:
+            steps.append("grade")
+        return Plan(steps, notes, medium_rendered)
+
+    def declared(self, comp: Any, factory: Any, attr: str) -> Any:
+        """A backend's planner attribute, read from its factory (the class) so planning never
+        creates the backend or loads its weights. ``handles`` is called on the class when it is
+        a staticmethod or classmethod; an instance method makes the planner create the backend
+        (not warm it up) to ask it, the one case that costs a construction."""
+        if attr != "handles":
+            return getattr(factory, attr, None)
+        raw = inspect.getattr_static(factory, "handles", None)
+        if raw is None:
+            return None
+        if isinstance(raw, (staticmethod, classmethod)) or not isinstance(factory, type):
+            return getattr(factory, "handles")
+        return getattr(self._instance(comp), "handles", None)
+
+    # ----------------------------------------------------------------------------- options
+    def backend_options(self, name: str) -> dict[str, str]:
+        """The options style backend ``name`` declares (its class's ``options``): name -> help.
+
+        Read from the factory (the class), so listing options never creates the backend or
+        loads its weights."""
+        comp = self.plugins.get("style_backend", name)
+        declared = getattr(comp.load(), "options", None)
+        if declared is None:
+            return {}
+        if not isinstance(declared, Mapping) or not all(isinstance(k, str) for k in declared):
+            raise UsageError(
+                f"style backend '{name}' has options={declared!r}; it must be a dict of option name -> "
+                "one-line help, e.g. {'steps': 'optimisation steps (default 200)'}"
+            )
+        clash = sorted(RESERVED_OPTIONS.intersection(declared))
+        if clash:
+            raise UsageError(
+                f"style backend '{name}' declares the option(s) {', '.join(clash)}, which the engine passes "
+                f"itself ({', '.join(sorted(RESERVED_OPTIONS))}); the backend must rename them"
+            )
+        return {k: str(v) for k, v in declared.items()}
+
+    def split_options(self, backends: Sequence[str], options: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+        """``options`` divided among ``backends``: each gets the ones it declares (an option two
+        backends declare goes to both). An option none of them declares is a UsageError."""
+        if options is None:
+            options = {}
+        if not isinstance(options, Mapping):
+            raise UsageError(f"options= must be a dict of name -> value, got {type(options).__name__}")
+        for key in options:
+            if not isinstance(key, str):
+                raise UsageError(f"options= has the key {key!r}; option names are strings such as 'steps'")
+        declared = {name: self.backend_options(name) for name in backends}
+        unknown = [k for k in options if not any(k in d for d in declared.values())]
+        if unknown:
+            accepted = sorted({k for d in declared.values() for k in d})
+            offered = "; ".join(
+                f"'{name}' takes {', '.join(d) if d else 'no options'}" for name, d in declared.items()
+            ) or "no backend ran"
+            hint = difflib.get_close_matches(unknown[0], accepted, n=1)
+            raise UsageError(
+                f"option{'s' if len(unknown) > 1 else ''} {', '.join(repr(k) for k in unknown)} "
+                f"{'are' if len(unknown) > 1 else 'is'} not taken by the backends that run "
+                f"({', '.join(backends) or 'none'}): {offered}"
+                + (f"; did you mean '{hint[0]}'?" if hint else "; remove it or choose another backend")
+            )
+        return {name: {k: v for k, v in options.items() if k in d} for name, d in declared.items()}
