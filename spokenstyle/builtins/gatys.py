@@ -52,8 +52,9 @@ DEFAULT_CONTENT_LAYER = "relu4_2"
 #: The coarsest pyramid level's long side is in [PYRAMID_MIN, 2·PYRAMID_MIN).
 PYRAMID_MIN = 128
 OPTIMIZERS = ("lbfgs", "adam")
-#: L-BFGS runs this many evaluations between projections of the pixels onto [0, 1].
-LBFGS_CHUNK = 20
+#: L-BFGS's curvature pairs kept, and its first step: the largest change of one pixel.
+LBFGS_HISTORY = 10
+FIRST_STEP = 0.02
 DEFAULT_TILE = 1024
 ADAM_LR = 0.02
 #: Evaluations at the coarsest level (then 16, 8 at 256² and 512²): on VGG-19 one evaluation
@@ -199,43 +200,71 @@ class GatysObjective:
 
 
 def optimize(objective: GatysObjective, x0: torch.Tensor, steps: int, optimizer: str = "lbfgs", *, bar=None) -> torch.Tensor:
-    """Minimise ``objective`` from ``x0`` with ``steps`` loss+gradient evaluations; pixels are
-    projected onto [0, 1] (after every Adam step, every ``LBFGS_CHUNK`` L-BFGS evaluations, and
-    at the end). Returns the optimised image (no autograd history)."""
-    # Contiguous whatever the caller's strides (a permuted HWC image): L-BFGS views the gradient flat.
-    x = x0.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
-
-    def closure():
-        opt.zero_grad(set_to_none=True)
-        loss = objective.loss(x)
-        loss.backward()
-        if bar is not None:
-            bar.update(1)
-        return loss
-
+    """Minimise ``objective`` from ``x0`` with ``steps`` loss+gradient evaluations, keeping the
+    pixels in [0, 1] (projected after every step). Returns the optimised image (no autograd)."""
     if optimizer == "adam":
+        x = x0.detach().clone().requires_grad_(True)
         opt = torch.optim.Adam([x], lr=ADAM_LR)
         for _ in range(steps):
-            opt.step(closure)
+            opt.zero_grad(set_to_none=True)
+            objective.loss(x).backward()
+            opt.step()
             with torch.no_grad():
                 x.clamp_(0.0, 1.0)
-    else:
-        # No line search: every L-BFGS iteration is then exactly one evaluation (a strong-Wolfe
-        # search may take many), so ``steps`` is the cost, and the first step is scaled small.
-        done = 0
-        opt = None
-        while done < steps:
-            n = min(LBFGS_CHUNK, steps - done)
-            if opt is None:
-                opt = torch.optim.LBFGS([x], lr=1.0, max_iter=n, max_eval=n, history_size=10,
-                                        tolerance_grad=0.0, tolerance_change=0.0)
-            opt.param_groups[0]["max_iter"] = n
-            opt.param_groups[0]["max_eval"] = n
-            opt.step(closure)
-            done += n
-            with torch.no_grad():
-                x.clamp_(0.0, 1.0)
-    return x.detach()
+            if bar is not None:
+                bar.update(1)
+        return x.detach()
+    return lbfgs(objective.loss, x0, steps, bar=bar)
+
+
+def lbfgs(loss_fn, x: torch.Tensor, steps: int, *, history: int = LBFGS_HISTORY, first_step: float = FIRST_STEP,
+          bar=None) -> torch.Tensor:
+    """Projected L-BFGS without line search: exactly one loss+gradient evaluation per step.
+
+    ``torch.optim.LBFGS`` without a line search scales its first step to an L1 norm of at most
+    ``lr`` over all the pixels: at 512² that moves each pixel by ~1e-6, the curvature pair it
+    learns from is rounding noise, and a whole pyramid level can pass without a visible change
+    (measured: 8 evaluations lowered a 512² level's style loss 0.404 -> 0.4036). Here the first
+    step moves the largest-gradient pixel by ``first_step`` (a few 8-bit levels), then the
+    two-loop recursion scales every step by the measured curvature (s·y / y·y). Pairs whose
+    curvature is not positive (possible after a projection) are skipped.
+    """
+    x = x.detach().clone(memory_format=torch.contiguous_format)  # any caller strides: flat views below
+    s_hist: list[torch.Tensor] = []
+    y_hist: list[torch.Tensor] = []
+    x_prev = g_prev = None
+    for _ in range(steps):
+        x.requires_grad_(True)
+        with torch.enable_grad():
+            (g,) = torch.autograd.grad(loss_fn(x), x)
+        x = x.detach()
+        if bar is not None:
+            bar.update(1)
+        if g_prev is not None:
+            s, y = (x - x_prev).flatten(), (g - g_prev).flatten()
+            sy = float(s @ y)
+            if sy > 1e-12 * float(y @ y) and sy > 0.0:
+                s_hist.append(s)
+                y_hist.append(y)
+                if len(s_hist) > history:
+                    s_hist.pop(0)
+                    y_hist.pop(0)
+        x_prev, g_prev = x, g
+        if s_hist:
+            q = g.flatten().clone()
+            alphas = []
+            for s, y in zip(reversed(s_hist), reversed(y_hist)):
+                a = float(s @ q) / float(s @ y)
+                alphas.append(a)
+                q.add_(y, alpha=-a)
+            q.mul_(float(s_hist[-1] @ y_hist[-1]) / float(y_hist[-1] @ y_hist[-1]))
+            for s, y, a in zip(s_hist, y_hist, reversed(alphas)):
+                q.add_(s, alpha=a - float(y @ q) / float(s @ y))
+            step = q.view_as(x)
+        else:
+            step = g * (first_step / float(g.abs().max().clamp_min(1e-30)))
+        x = (x - step).clamp_(0.0, 1.0)
+    return x
 
 
 # ------------------------------------------------------------------------------- helpers
