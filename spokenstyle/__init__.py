@@ -18,7 +18,8 @@ from .intent import ATTRIBUTES, EMBEDDING_DIM, MEDIA, StyleIntent  # noqa: E402
 _LAZY = {
     "Engine": ("spokenstyle.engine", "Engine"),
     "Result": ("spokenstyle.engine", "Result"),
-    "Plan": ("spokenstyle.engine", "Plan"),
+    "Plan": ("spokenstyle.planner", "Plan"),
+    "Look": ("spokenstyle.looks", "Look"),
     "stylize": ("spokenstyle.engine", "stylize"),
     "PluginManager": ("spokenstyle.plugins", "PluginManager"),
     "get_plugin_manager": ("spokenstyle.plugins", "get_plugin_manager"),
@@ -45,6 +46,7 @@ __all__ = [
     "ATTRIBUTES",
     "EMBEDDING_DIM",
     "Engine",
+    "Look",
     "MEDIA",
     "Plan",
     "PluginManager",

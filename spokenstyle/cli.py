@@ -3,6 +3,7 @@
     spokenstyle stylize photo.jpg -p "暖一点，对比度高一点" -o out.png [--json]
     spokenstyle stylize photos/ more.jpg -p "vintage film, no grain" -o graded/
     spokenstyle stylize photo.jpg -p "oil painting" --mask sky.png --preserve-color statistics -O steps=50
+    spokenstyle stylize hero.jpg -p "vintage film" --save-look look.json; spokenstyle stylize catalogue/ --look look.json
     spokenstyle explain "moody but not too dark" [--json]
     spokenstyle plugins [--all] [--json]
     spokenstyle doctor [--json]
@@ -245,9 +246,11 @@ def _check_numbers(args: argparse.Namespace) -> None:
     from .intent import check_strength
     from .planner import check_backend_arg, preserve_mode
 
-    check_strength(args.strength)  # messages name strength=, which the CLI shows as --strength
+    if args.strength is not None:
+        check_strength(args.strength)  # messages name strength=, which the CLI shows as --strength
     args.preserve_color = preserve_mode(args.preserve_color)
-    check_backend_arg(args.backend)
+    if args.backend is not None:
+        check_backend_arg(args.backend)
     if not 1 <= args.quality <= 100:
         raise UsageError(f"--quality {args.quality} is out of range; use a whole number from 1 to 100 (JPEG/WebP; default 95)")
     if args.seed is not None and not 0 <= args.seed <= MAX_SEED:
@@ -291,6 +294,51 @@ def _refuse_replacing_inputs(args: argparse.Namespace, inputs: list[Path], outpu
     )
 
 
+#: The flags a look fixes (``--look`` refuses them): argparse dest -> flag.
+_LOOK_FLAGS = {"prompt": "-p", "backend": "--backend", "options": "-O", "strength": "--strength",
+               "preserve_color": "--preserve-color", "seed": "--seed"}
+
+
+def _given_look(args: argparse.Namespace) -> Any:
+    """``--look FILE`` read and checked against the installed backends (None without it)."""
+    if args.look is None:
+        return None
+    given = [flag for dest, flag in _LOOK_FLAGS.items() if getattr(args, dest) is not None]
+    if given:
+        raise UsageError(
+            f"--look fixes the look; drop {', '.join(given)} (or save a new look: -p ... --save-look FILE)"
+        )
+    from .looks import Look
+    from .planner import Planner
+    from .plugins import get_plugin_manager
+
+    look = Look.load(args.look)
+    Planner(get_plugin_manager()).check_look(look)
+    return look
+
+
+def _refuse_replacing_with_look(args: argparse.Namespace, inputs: list[Path], outputs: list[Path]) -> None:
+    """``--save-look FILE`` is never an input, a style image, the mask or an output image."""
+    if args.save_look is None:
+        return
+    dst = Path(args.save_look)
+
+    def same(p: Path | str) -> bool:
+        p = Path(p)
+        if os.path.normcase(os.path.realpath(p)) == os.path.normcase(os.path.realpath(dst)):
+            return True
+        return p.exists() and dst.exists() and os.path.samefile(p, dst)
+
+    named = [("input", p) for p in inputs] + [("--style image", Path(p)) for p in args.style or ()]
+    named += [("--mask", Path(args.mask))] if args.mask is not None else []
+    named += [("output", p) for p in outputs]
+    hit = next(((what, p) for what, p in named if same(p)), None)
+    if hit is not None:
+        raise UsageError(f"--save-look '{dst}' would replace the {hit[0]} '{hit[1]}'; name another file such as look.json")
+    if dst.is_dir():
+        raise UsageError(f"--save-look '{dst}' is a folder; name a file such as {dst / 'look.json'}")
+
+
 def _cmd_stylize(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -298,9 +346,11 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
     from .engine import Engine
 
     _check_numbers(args)
+    look = _given_look(args)
     inputs, batch = _expand_inputs(args.inputs)
     outputs = _output_paths(inputs, args.output, batch)
     _refuse_replacing_inputs(args, inputs, outputs)
+    _refuse_replacing_with_look(args, inputs, outputs)
     failures: dict[int, str] = {}
     for i, src in enumerate(inputs):  # headers only: fail before writing anything
         try:
@@ -328,11 +378,20 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write to folder '{outputs[0].parent}': permission denied")
 
     engine = Engine(text_encoder=args.text_encoder, device=args.device, max_pixels=args.max_pixels)
-    intent = engine.encode(args.prompt or "")
-    plan = engine.plan(intent, args.backend, style=args.style is not None)  # validates --backend
-    engine.split_options(plan.backends, options)  # validates -O before anything is written
+    if look is None:  # the prompt is encoded and planned once, for every photo of a batch
+        look = engine.look(
+            args.prompt or "",
+            backend=args.backend or "auto",  # validated against the installed backends here
+            strength=1.0 if args.strength is None else args.strength,
+            preserve_color=args.preserve_color,
+            seed=args.seed,
+            options=options,  # validated before anything is written
+            style=args.style is not None,
+        )
+    if args.save_look is not None:
+        look.save(args.save_look)
     if not args.quiet and not args.json:
-        print(_printable(intent.describe() + "\n" + plan.describe()))
+        print(_printable(look.describe()))
     # A progress bar for batches, on stderr, only on a terminal (tqdm's disable=None).
     bar = tqdm(
         total=len(inputs), unit="photo", file=sys.stderr, disable=True if (args.quiet or not batch) else None,
@@ -369,16 +428,11 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
             try:
                 result = engine.stylize(
                     str(src),
-                    intent=intent,
                     style=(args.style[0] if len(args.style) == 1 else args.style) if args.style else None,
-                    backend=args.backend,
-                    strength=args.strength,
-                    preserve_color=args.preserve_color,
                     max_size=args.max_size,
-                    seed=args.seed,
                     mask=args.mask,
                     mask_feather=args.mask_feather,
-                    options=options,
+                    look=look,
                 )
                 result.save(dst, quality=args.quality)
             except SpokenstyleError as exc:
@@ -409,6 +463,7 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
                     "preserve_color": result.preserve_color,
                     "options": result.options,
                     "mask": args.mask,
+                    "look": args.look,
                     "intent": result.intent.to_dict(),
                 }
                 print(_dumps(record), flush=True)
@@ -511,15 +566,15 @@ def _add_builtin_commands(cli: CommandRegistry) -> None:
         "folder are a batch written into an output folder.",
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="photo files or folders of photos")
-    p.add_argument("-p", "--prompt", default="", metavar="TEXT", help="the look, e.g. '暖一点，对比度高一点' or 'kinda dreamy'")
+    p.add_argument("-p", "--prompt", default=None, metavar="TEXT", help="the look, e.g. '暖一点，对比度高一点' or 'kinda dreamy'")
     p.add_argument("-s", "--style", metavar="IMAGE", default=None, action="append",
                    help="a style image (for backends that take one); repeat to blend several (-O style_weights=0.7,0.3)")
     p.add_argument("-o", "--output", metavar="PATH", default=None,
                    help="output file (.png/.jpg/.webp) for one input, output folder for a batch "
                    "(default: NAME-stylized.EXT here, or ./spokenstyle-out/)")
-    p.add_argument("--backend", default="auto", metavar="NAME", help="style backend(s): auto (default), grade, or a plugin's name; 'a,b' chains")
+    p.add_argument("--backend", default=None, metavar="NAME", help="style backend(s): auto (default), grade, or a plugin's name; 'a,b' chains")
     p.add_argument("--text-encoder", default="lexicon", metavar="NAME", help="text encoder (default: lexicon)")
-    p.add_argument("--strength", type=float, default=1.0, metavar="F", help="0 (unchanged) .. 1 (full look; default)")
+    p.add_argument("--strength", type=float, default=None, metavar="F", help="0 (unchanged) .. 1 (full look; default)")
     p.add_argument("--preserve-color", nargs="?", const="luminance", default=None, metavar="MODE",
                    help="keep the photo's own colours: luminance (bare flag; only tones change) or statistics "
                    "(keep the style's colour variation, in the photo's palette)")
@@ -539,6 +594,10 @@ def _add_builtin_commands(cli: CommandRegistry) -> None:
                    help="allow an output to replace its input photo (refused otherwise)")
     p.add_argument("--skip-existing", action="store_true",
                    help="leave outputs that already exist alone (to resume a batch)")
+    p.add_argument("--save-look", metavar="FILE", default=None,
+                   help="write the resolved look (intent, backends, options, seed) to FILE, for --look (docs/looks.md)")
+    p.add_argument("--look", metavar="FILE", default=None,
+                   help="apply a saved look (or 'explain --json' output) exactly, instead of -p/--backend/-O/--strength/--seed")
     p.add_argument("--json", action="store_true", help="print one JSON object per output (or failure)")
     p.add_argument("-q", "--quiet", action="store_true", help="no explanation, no progress bar")
 
@@ -585,6 +644,7 @@ _FLAGS = {
     "max_size": "--max-size", "max_pixels": "--max-pixels", "mask_feather": "--mask-feather", "mask": "--mask",
     "strength": "--strength", "seed": "--seed", "style": "--style", "backend": "--backend", "options": "-O",
     "preserve_color": "--preserve-color", "device": "--device", "quality": "--quality", "text_encoder": "--text-encoder",
+    "look": "--look",
 }
 _API_ARG = re.compile(r"(?<![\w.-])(" + "|".join(sorted(_FLAGS, key=len, reverse=True)) + r""")=(?=([\w'"\[{(<-]?))""")
 _CLI_ASIDE = re.compile(r" \(CLI: [^)]*\)")

@@ -25,8 +25,9 @@ from PIL import Image
 from . import io as sio
 from .errors import BackendError, SpokenstyleError, UsageError
 from .intent import StyleIntent, check_strength
-from .planner import COLOR_MODE_WORDS, Planner, apply_overrides, check_backend_arg, preserve_mode
-from .planner import AUTO, RESERVED_OPTIONS, Plan  # noqa: F401  (re-exported: spokenstyle.engine.Plan)
+from .looks import Look
+from .planner import COLOR_MODE_WORDS, Planner, check_backend_arg, check_seed, preserve_mode
+from .planner import AUTO, MAX_SEED, RESERVED_OPTIONS, Plan  # noqa: F401  (re-exported: spokenstyle.engine.Plan)
 from .plugins import PluginManager, get_plugin_manager
 
 #: The feature encoder texture backends and training use unless told otherwise.
@@ -49,6 +50,8 @@ class Result:
     preserve_color: the colour-keeping mode applied ("luminance", "statistics") or None.
     options:  the backend options used, per backend (``{"adain": {"alpha": 0.8}}``).
     masks:    where each input's mask came from, or None per input without one.
+    look:     the :class:`~spokenstyle.looks.Look` applied: ``result.look.save("look.json")``
+              lets any later call (``look=``, CLI ``--look``) apply exactly the same.
     """
 
     tensors: list[torch.Tensor]
@@ -60,6 +63,7 @@ class Result:
     preserve_color: str | None = None
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     masks: list[str | None] = field(default_factory=list)
+    look: Look | None = field(default=None, repr=False)
     _alphas: list[Image.Image | None] = field(default_factory=list, repr=False)
     _icc: list[bytes | None] = field(default_factory=list, repr=False)
     _images: list[Image.Image] | None = field(default=None, repr=False)
@@ -133,10 +137,6 @@ def _resolve_device(device: str | torch.device) -> torch.device:
             f"cuda:{torch.cuda.device_count() - 1}"
         )
     return dev
-
-
-#: torch.manual_seed's range (a Generator seed is an unsigned 64-bit number).
-MAX_SEED = 2**64 - 1
 
 
 def _sync(device: torch.device) -> None:
@@ -274,6 +274,51 @@ class Engine:
         """
         return self.planner.plan(intent, backend, style=style)
 
+    # ----------------------------------------------------------------------------- looks
+    def look(
+        self,
+        prompt: str | None = None,
+        *,
+        intent: StyleIntent | None = None,
+        backend: str | Sequence[str] = AUTO,
+        strength: float = 1.0,
+        preserve_color: bool | str | None = None,
+        seed: int | None = None,
+        options: Mapping[str, Any] | None = None,
+        style: bool = False,
+    ) -> Look:
+        """The :class:`~spokenstyle.looks.Look` that :meth:`stylize` with these arguments would
+        apply — the intent, backends, options, colour mode and seed — without any photo;
+        ``style=True`` plans as if a style image were given. ``look.save(path)`` keeps it;
+        ``stylize(..., look=look)`` applies it exactly, to any number of photos."""
+        if prompt is not None and intent is not None:
+            raise UsageError("pass prompt= or intent=, not both")
+        if intent is None:
+            intent = self.encode(prompt)
+        elif not isinstance(intent, StyleIntent):
+            raise UsageError(f"intent= must be a StyleIntent, got {type(intent).__name__}")
+        return self.planner.look(intent, backend, strength=strength, preserve_color=preserve_color, seed=seed,
+                                 options=options, style=bool(style))
+
+    def _given_look(self, look: Any, **others: Any) -> Look:
+        """``look=`` as a checked Look (a path is read); the arguments a look fixes must be unset."""
+        is_auto = isinstance(others["backend"], str) and others["backend"].strip().lower() == AUTO
+        given = [
+            name for name, value in others.items()
+            if not (value is None or (name == "backend" and is_auto) or (name == "strength" and value == 1.0)
+                    or (name == "options" and not value))
+        ]
+        if given:
+            raise UsageError(
+                "look= fixes the intent, backends, options, strength, colours and seed; drop "
+                + ", ".join(f"{name}=" for name in given)
+                + " (or make a new look with engine.look(...))"
+            )
+        if isinstance(look, (str, Path)):
+            look = Look.load(look)
+        self.planner.check_look(look)
+        return look
+
     # --------------------------------------------------------------------------- stylize
     def stylize(
         self,
@@ -290,6 +335,7 @@ class Engine:
         mask: sio.ImageLike | Sequence[sio.ImageLike] | None = None,
         mask_feather: float | None = None,
         options: Mapping[str, Any] | None = None,
+        look: Look | str | Path | None = None,
     ) -> Result:
         """Stylize one photo or a batch.
 
@@ -317,13 +363,20 @@ class Engine:
                         1), 0 = hard edges.
         options:        backend knobs ({"steps": 50}); each backend gets those its ``options``
                         attribute declares; one that no backend in the plan declares is an error.
+        look:           a :class:`~spokenstyle.looks.Look` (or a look file's path) to apply
+                        exactly: its intent, backends, options, colour mode and seed, with no
+                        encoding or planning; ``prompt``, ``intent``, ``backend``,
+                        ``strength``, ``preserve_color``, ``seed`` and ``options`` stay unset.
+                        ``Result.look`` is the look any call applied (``.save(path)``).
         """
         t_start = time.perf_counter()
+        if look is not None:
+            look = self._given_look(look, prompt=prompt, intent=intent, backend=backend, strength=strength,
+                                    preserve_color=preserve_color, seed=seed, options=options)
         if prompt is not None and intent is not None:
             raise UsageError("pass prompt= or intent=, not both")
         strength = check_strength(strength)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED):
-            raise UsageError(f"seed={seed!r} must be a whole number from 0 to 2**64-1 (or None)")
+        check_seed(seed)
         if max_size is not None and (isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1):
             raise UsageError(f"max_size={max_size!r} must be a whole number of pixels >= 1 (or None)")
         check_backend_arg(backend)
@@ -357,19 +410,22 @@ class Engine:
         _sync(self.device)
         t_loaded = time.perf_counter()
 
-        # Encode.
-        if intent is None:
+        # Encode (not with a look: it was encoded when it was made).
+        if look is None and intent is None:
             intent = self.encode(prompt)
-        elif not isinstance(intent, StyleIntent):
+        elif look is None and not isinstance(intent, StyleIntent):
             raise UsageError(f"intent= must be a StyleIntent, got {type(intent).__name__}")
-        intent, color_mode = apply_overrides(intent, strength, preserve_color)
         t_encoded = time.perf_counter()
 
         # Plan, and create the backends (first use only): "setup", not "stylize".
-        plan = self.plan(intent, backend, style=style_pixels is not None)
-        runners = [self.backend(name) for name in plan.backends]
-        per_backend = self.split_options(plan.backends, options)
-        notes = list(plan.notes)
+        if look is None:
+            look = self.planner.look(intent, backend, strength=strength, preserve_color=preserve_color, seed=seed,
+                                     options=options, style=style_pixels is not None)
+            notes = list(look.notes)
+        else:
+            notes = [*look.notes, *self.planner.check_look(look, style=style_pixels is not None)]
+        intent, color_mode, seed = look.intent, look.preserve_color, look.seed
+        runners = [self.backend(name) for name in look.backends]
         t_planned = time.perf_counter()
         outputs: list[torch.Tensor | None] = [None] * len(photos)
         if intent.strength == 0.0:
@@ -388,9 +444,9 @@ class Engine:
                 # Backends get a copy: one that writes into its input cannot change the photo
                 # that preserve_color and the mask's black areas (bit-identical) are made from.
                 batch = original.clone()
-                for name, runner in zip(plan.backends, runners):
+                for name, runner in zip(look.backends, runners):
                     comp = self.plugins.get("style_backend", name)
-                    out = _run_backend(comp, runner, batch, intent, style_pixels, seed, self, per_backend[name])
+                    out = _run_backend(comp, runner, batch, intent, style_pixels, seed, self, dict(look.options.get(name, {})))
                     batch = _check_output(comp, batch, out, self.plugins)
                 if color_mode is not None:
                     from .color import preserve_color as keep
@@ -415,13 +471,14 @@ class Engine:
         return Result(
             tensors=[o for o in outputs if o is not None],
             intent=intent,
-            backends=list(plan.backends),
+            backends=list(look.backends),
             timings=timings,
             notes=notes,
             sources=[p.source for p in photos],
             preserve_color=color_mode if intent.strength != 0.0 else None,
-            options={k: v for k, v in per_backend.items() if v},
+            options={k: dict(v) for k, v in look.options.items()},
             masks=mask_sources,
+            look=look,
             _alphas=[p.alpha for p in photos],
             _icc=[p.icc_profile for p in photos],
         )

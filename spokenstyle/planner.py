@@ -6,9 +6,12 @@ its class (``media``, ``priority``, ``applies_look``, ``uses_style_image``, ``op
 weights. :class:`~spokenstyle.engine.Engine` delegates ``plan``, ``backend_options`` and
 ``split_options`` here, and so do looks (:mod:`spokenstyle.looks`).
 
-The run arguments that shape a plan are checked here, once: ``backend=``
-(:func:`check_backend_arg`) and ``preserve_color=`` (:func:`preserve_mode`); ``strength=`` is
-checked by :func:`spokenstyle.intent.check_strength`, where the intent's own field is.
+The run arguments that shape a plan or a look are checked here, once: ``backend=``
+(:func:`check_backend_arg`), ``preserve_color=`` (:func:`preserve_mode`) and ``seed=``
+(:func:`check_seed`); ``strength=`` is checked by :func:`spokenstyle.intent.check_strength`,
+where the intent's own field is. :meth:`Planner.look` resolves everything a run applies into a
+:class:`~spokenstyle.looks.Look`; :meth:`Planner.check_look` checks a look read from a file
+against the installed backends.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any, Callable, Sequence
 
 from .color import PRESERVE_COLOR_MODES
 from .errors import UsageError
-from .intent import StyleIntent
+from .intent import StyleIntent, check_strength
 
 AUTO = "auto"
 
@@ -79,6 +82,17 @@ def check_backend_arg(backend: Any) -> None:
         if key in seen:
             raise UsageError(f"backend={backend!r} lists '{name.strip()}' twice; each backend runs once, name it once")
         seen.add(key)
+
+
+#: torch.manual_seed's range (a Generator seed is an unsigned 64-bit number).
+MAX_SEED = 2**64 - 1
+
+
+def check_seed(seed: Any) -> int | None:
+    """``seed=``: None or a whole number from 0 to :data:`MAX_SEED`."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED):
+        raise UsageError(f"seed={seed!r} must be a whole number from 0 to 2**64-1 (or None)")
+    return seed
 
 
 def preserve_mode(value: Any) -> str | None:
@@ -212,6 +226,61 @@ class Planner:
         if isinstance(raw, (staticmethod, classmethod)) or not isinstance(factory, type):
             return getattr(factory, "handles")
         return getattr(self._instance(comp), "handles", None)
+
+    # ------------------------------------------------------------------------------- looks
+    def look(
+        self,
+        intent: StyleIntent,
+        backend: str | Sequence[str] = AUTO,
+        *,
+        strength: float = 1.0,
+        preserve_color: Any = None,
+        seed: int | None = None,
+        options: Mapping[str, Any] | None = None,
+        style: bool = False,
+    ) -> Any:
+        """Everything a run applies, resolved: the intent after ``strength``/``preserve_color``,
+        the plan's backends, ``options`` routed to them, the colour mode and the seed."""
+        from .looks import Look
+
+        check_backend_arg(backend)
+        intent, mode = apply_overrides(intent, check_strength(strength), preserve_color)
+        plan = self.plan(intent, backend, style=style)
+        routed = self.split_options(plan.backends, options)
+        return Look(
+            intent=intent,
+            backends=tuple(plan.backends),
+            options={name: opts for name, opts in routed.items() if opts},
+            preserve_color=mode,
+            seed=check_seed(seed),
+            notes=tuple(plan.notes),
+        )
+
+    def check_look(self, look: Any, *, style: bool = False) -> list[str]:
+        """A look's backends are installed and take its options (errors name the look); returns
+        the notes a run with it adds (a style image no backend of the look takes)."""
+        from .looks import Look
+
+        if not isinstance(look, Look):
+            raise UsageError(f"look= must be a Look or the path of a look file, got {type(look).__name__}")
+        where = look._where()
+        try:
+            comps = [self.plugins.get("style_backend", name) for name in look.backends]
+            for name, opts in look.options.items():
+                declared = self.backend_options(name)
+                unknown = [k for k in opts if k not in declared]
+                if unknown:
+                    takes = ", ".join(declared) or "no options"
+                    hint = difflib.get_close_matches(unknown[0], list(declared), n=1)
+                    raise UsageError(
+                        f"option {', '.join(repr(k) for k in unknown)} is not taken by '{name}' (it takes {takes})"
+                        + (f"; did you mean '{hint[0]}'?" if hint else "; remove it from the look")
+                    )
+        except UsageError as exc:
+            raise UsageError(f"{where}: {exc}") from None
+        if style and not any(getattr(c.load(), "uses_style_image", False) for c in comps):
+            return ["the style image was not used: none of the look's backends takes one"]
+        return []
 
     # ----------------------------------------------------------------------------- options
     def backend_options(self, name: str) -> dict[str, str]:
