@@ -30,22 +30,24 @@ def test_style_loss_is_the_per_sample_gram_distance():
     out = {"a": torch.randn(3, 8, 10, 12, dtype=torch.float64), "b": torch.randn(3, 16, 5, 6, dtype=torch.float64)}
     style = {"a": torch.randn(3, 8, 7, 9, dtype=torch.float64), "b": torch.randn(3, 16, 4, 4, dtype=torch.float64)}
     scales = {"a": 2.0, "b": 0.5}
-    targets = {k: ops.gram_reference(v / scales[k]) for k, v in style.items()}
+    # Gram matrices normalised by the positions only (ops.gram times C): unit-sized entries
+    targets = {k: ops.gram_reference(v / scales[k]) * v.shape[1] for k, v in style.items()}
     got = losses.style_loss(out, targets, scales)
     assert got.shape == (3,)
     for i in range(3):
-        want = sum(float(ops.style_loss_reference(out[k][i : i + 1] / scales[k], targets[k][i : i + 1])) for k in out)
+        want = sum(float(ops.style_loss_reference(out[k][i : i + 1] / scales[k] * math.sqrt(out[k].shape[1]), targets[k][i : i + 1]))
+                   for k in out)
         assert math.isclose(float(got[i]), want, rel_tol=1e-10)
-    same = {k: ops.gram_reference(v / scales[k]) for k, v in out.items()}
+    same = {k: ops.gram_reference(v / scales[k]) * v.shape[1] for k, v in out.items()}
     assert float(losses.style_loss(out, same, scales).abs().max()) < 1e-12
 
 
 def test_style_loss_gradient_matches_autograd_through_the_reference():
     torch.manual_seed(2)
     x = torch.randn(2, 6, 7, 5, dtype=torch.float64, requires_grad=True)
-    target = ops.gram_reference(torch.randn(2, 6, 4, 4, dtype=torch.float64))
+    target = 6 * ops.gram_reference(torch.randn(2, 6, 4, 4, dtype=torch.float64))
     (g,) = torch.autograd.grad(losses.style_loss({"l": x}, {"l": target}).sum(), x)
-    (want,) = torch.autograd.grad(((ops.gram_reference(x) - target) ** 2).mean(dim=(1, 2)).sum(), x)
+    (want,) = torch.autograd.grad(((6 * ops.gram_reference(x) - target) ** 2).mean(dim=(1, 2)).sum(), x)
     assert torch.allclose(g, want, rtol=1e-9, atol=1e-12)
 
 
@@ -61,8 +63,8 @@ def test_gram_targets_come_from_the_encoder_features():
     x = F.interpolate(photo(), size=(32, 32), mode="bilinear", align_corners=False)
     t = losses.gram_targets(enc, x, ("relu1_1", "relu2_1"), {"relu1_1": 2.0})
     f = enc(x, ("relu1_1", "relu2_1"))
-    assert torch.allclose(t["relu1_1"], ops.gram_reference(f["relu1_1"] / 2.0), rtol=1e-5, atol=1e-7)
-    assert torch.allclose(t["relu2_1"], ops.gram_reference(f["relu2_1"]), rtol=1e-5, atol=1e-7)
+    assert torch.allclose(t["relu1_1"], 64 * ops.gram_reference(f["relu1_1"] / 2.0), rtol=1e-5, atol=1e-6)
+    assert torch.allclose(t["relu2_1"], 128 * ops.gram_reference(f["relu2_1"]), rtol=1e-5, atol=1e-6)
 
 
 def test_content_loss_and_total_variation():

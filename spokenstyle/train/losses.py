@@ -2,8 +2,8 @@
 samples (by their strength) before it averages.
 
 * perceptual (Johnson et al.): the style loss is the squared distance between Gram matrices
-  (``ops.gram``, the fused GEMM with its one-GEMM backward) of the output's and the style
-  target's encoder features at several layers; the content loss the squared distance of the
+  (:func:`gram`: ``ops.gram``, the fused GEMM with its one-GEMM backward, normalised by the
+  positions only) of the output's and the style target's encoder features at several layers; the content loss the squared distance of the
   features at one layer. Features are divided by each layer's typical size
   (:func:`spokenstyle.train.adain.feature_scales`) so the weights mean the same on every encoder;
 * total variation of the output (a smoothness prior against high-frequency artefacts);
@@ -27,6 +27,7 @@ __all__ = [
     "content_loss",
     "d_logistic",
     "g_nonsaturating",
+    "gram",
     "gram_targets",
     "r1_penalty",
     "style_loss",
@@ -44,7 +45,13 @@ def gram_targets(encoder, style: torch.Tensor, layers: Sequence[str],
                  scales: Mapping[str, float] | None = None) -> dict[str, torch.Tensor]:
     """Per-sample Gram matrices (N, C, C) of ``style``'s scaled features at ``layers``."""
     feats = _scaled(encoder(style, tuple(layers)), scales)
-    return {name: ops.gram(feats[name]) for name in layers}
+    return {name: gram(feats[name]) for name in layers}
+
+
+def gram(features: torch.Tensor) -> torch.Tensor:
+    """``ops.gram`` times the channel count: F Fᵀ / (H·W), the channels' mean products, so a
+    layer's entries are of unit size (on RMS-scaled features) whatever its width."""
+    return ops.gram(features) * features.shape[1]
 
 
 def style_loss(features: Mapping[str, torch.Tensor], targets: Mapping[str, torch.Tensor],
@@ -56,7 +63,7 @@ def style_loss(features: Mapping[str, torch.Tensor], targets: Mapping[str, torch
     feats = _scaled({k: features[k] for k in targets}, scales)
     total = None
     for name, target in targets.items():
-        g = ops.gram(feats[name])
+        g = gram(feats[name])
         term = (g - target.to(g.dtype)).square().mean(dim=(1, 2))
         total = term if total is None else total + term
     if total is None:
