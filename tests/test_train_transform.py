@@ -168,3 +168,31 @@ def test_fit_accepts_a_dict_and_a_json_path(tmp_path, engine):
     assert len(spokenstyle.train.fit(str(path), engine=engine).history) == 1
     with pytest.raises(UsageError, match="must be a FitConfig"):
         spokenstyle.train.fit(3)
+
+
+def test_two_gloo_processes_under_torchrun(tmp_path, engine):
+    # `torchrun --nproc-per-node 2 -m spokenstyle.cli train transform ...` on CPU (gloo): the two
+    # ranks average their gradients, so they stay bit-identical (fit checks it at every
+    # checkpoint and raises otherwise), and rank 0 writes the files once.
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "ddp"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "spokenstyle.cli",
+         "train", "transform", "--config", str(DATA / "tiny.json"), "--out", str(out), "--json", "-q"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summaries = [json.loads(l) for l in proc.stdout.splitlines() if l.startswith("{")]
+    assert len(summaries) == 1 and summaries[0]["processes"] == 2  # rank 0 alone reports
+    saved = tt.load_state(out / "state.safetensors")
+    assert saved["world_size"] == 2 and saved["step"] == TINY["steps"]
+    assert not torch.equal(saved["tensors"]["rng.generator"], saved["tensors"]["rng.generator.1"])  # own batches
+    single = spokenstyle.train.fit(tiny(tmp_path / "one"), engine=engine)
+    one = tt.load_state(single.state)["tensors"]
+    # twice the data per step: the two-process run took other steps than one process
+    assert any(not torch.equal(one[k], saved["tensors"][k]) for k in one if k.startswith("g."))
+    with pytest.raises(UsageError, match="written by 2 process"):
+        spokenstyle.train.fit(tiny(tmp_path / "x", out=str(out), resume="auto", steps=TINY["steps"] + 2), engine=engine)

@@ -135,12 +135,18 @@ def _cmd_train_transform(args: argparse.Namespace) -> int:
     config.resume = args.resume
     config.progress = not args.quiet
     t0 = time.perf_counter()
-    result = fit(config)
+    try:
+        result = fit(config)
+    finally:
+        _end_process_group()
+    if result.rank != 0:
+        return 0  # under torchrun, rank 0 reports
     last = result.history[-1] if result.history else {}
     summary = {
         "weights": str(result.weights),
         "state": str(result.state),
         "steps_done": len(result.history),
+        "processes": result.world_size,
         "seconds_this_session": round(time.perf_counter() - t0, 1),
         "train_seconds": last.get("t", 0.0),
         "final": {k: v for k, v in last.items() if k not in ("step", "t")},
@@ -238,6 +244,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if report["heldout"]:
             print("held out: " + ", ".join(f"{k} {v}" for k, v in report["heldout"].items()))
     return 0
+
+
+def _end_process_group() -> None:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def _machine() -> str:

@@ -202,6 +202,8 @@ class FitResult:
     out: Path
     weights: Path
     state: Path
+    rank: int = 0
+    world_size: int = 1
 
 
 # ---------------------------------------------------------------------------- style pool
@@ -333,14 +335,20 @@ def make_networks(config: FitConfig):
 
 
 # ----------------------------------------------------------------------------- the state
-def save_state(path, net, disc, opt_g, opt_d, gen, step: int, history, config: FitConfig, scales) -> None:
+def save_state(path, net, disc, opt_g, opt_d, gen, step: int, history, config: FitConfig, scales,
+               rank_states: list[torch.Tensor] | None = None) -> None:
+    """The whole state; ``rank_states``: every rank's data-generator state under torchrun."""
     from . import state
 
     tensors = {**state.module_tensors("g", net), **state.module_tensors("d", disc),
                **state.optimizer_tensors("adam_g", opt_g), **state.optimizer_tensors("adam_d", opt_d),
                **state.rng_tensors(gen)}
+    for r, st in enumerate(rank_states or []):
+        if r > 0:  # rank 0's is "rng.generator", as in a single process's state
+            tensors[f"rng.generator.{r}"] = st.clone()
     metadata = {
         "format": STATE_FORMAT,
+        "world_size": str(len(rank_states) if rank_states else 1),
         "step": str(step),
         "config": json.dumps(config.to_dict()),
         "param_groups_g": json.dumps(opt_g.state_dict()["param_groups"]),
@@ -359,6 +367,7 @@ def load_state(path) -> dict[str, Any]:
     try:
         return {
             "step": int(meta["step"]),
+            "world_size": int(meta.get("world_size", "1")),
             "config": json.loads(meta["config"]),
             "param_groups_g": json.loads(meta["param_groups_g"]),
             "param_groups_d": json.loads(meta["param_groups_d"]),
@@ -444,7 +453,7 @@ def fit(config: FitConfig | Mapping[str, Any] | str | os.PathLike, *, engine: An
     from tqdm import tqdm
 
     from ..nn import transform as T
-    from . import adain
+    from . import adain, distributed
 
     if isinstance(config, (str, os.PathLike)):
         config = FitConfig.from_json(config)
@@ -453,6 +462,7 @@ def fit(config: FitConfig | Mapping[str, Any] | str | os.PathLike, *, engine: An
     elif not isinstance(config, FitConfig):
         raise UsageError(f"fit(config): config must be a FitConfig, a dict or a JSON path, got {type(config).__name__}")
     config.check()
+    ranks = distributed.setup()
     out = Path(config.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out '{out}' is a file; give a folder for the run's weights, state, losses and samples")
@@ -467,6 +477,9 @@ def fit(config: FitConfig | Mapping[str, Any] | str | os.PathLike, *, engine: An
             raise UsageError(f"--resume '{resume_path}' does not exist; a run writes OUT/state.safetensors every --checkpoint-every steps")
         saved = load_state(resume_path)
         _check_resumable(saved, config, resume_path)
+        if saved["world_size"] != ranks.world:
+            raise UsageError(f"--resume '{resume_path}' was written by {saved['world_size']} process(es), this run has "
+                             f"{ranks.world}; resume with the same torchrun --nproc-per-node (and nodes)")
 
     photos = data.load_folder(config.data, what="--data")
     if engine is None:
@@ -484,7 +497,8 @@ def fit(config: FitConfig | Mapping[str, Any] | str | os.PathLike, *, engine: An
     use_adv = config.adv_weight > 0
     opt_g = torch.optim.Adam(net.parameters(), lr=config.lr_g, betas=(0.5, 0.99))
     opt_d = torch.optim.Adam(disc.parameters(), lr=config.lr_d, betas=(0.0, 0.99))
-    gen = torch.Generator().manual_seed(config.seed)
+    # Each rank its own batches; rank 0 (and a single process) draws the seed's own.
+    gen = torch.Generator().manual_seed(config.seed + 1_000_003 * ranks.rank)
     history: list[dict[str, float]] = []
     start = 0
     if saved is not None:
@@ -496,11 +510,13 @@ def fit(config: FitConfig | Mapping[str, Any] | str | os.PathLike, *, engine: An
         state.load_optimizer("adam_g", opt_g, tensors, saved["param_groups_g"])
         state.load_optimizer("adam_d", opt_d, tensors, saved["param_groups_d"])
         state.load_rng(gen, tensors)
+        if ranks.rank > 0:
+            gen.set_state(tensors[f"rng.generator.{ranks.rank}"])
         start, history = saved["step"], list(saved["history"])
     fixed = sample_photos(photos, min(config.crop, 128))
     t_offset = float(history[-1].get("t", 0.0)) if history else 0.0
     t_start = time.perf_counter()
-    bar = tqdm(range(start, config.steps), desc="training transform", unit="step", disable=not config.progress,
+    bar = tqdm(range(start, config.steps), desc="training transform", unit="step", disable=not (config.progress and ranks.main),
                dynamic_ncols=True, initial=start, total=config.steps)
     info = {"config": config.to_dict(), "scales": scales}
     for step in bar:
@@ -510,6 +526,7 @@ def fit(config: FitConfig | Mapping[str, Any] | str | os.PathLike, *, engine: An
         loss_g = g["total"].mean()
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
+        distributed.average_gradients(net.parameters(), ranks)
         opt_g.step()
         disc.requires_grad_(True)
         record = {"step": step, "loss_g": float(loss_g.detach())}
@@ -519,6 +536,7 @@ def fit(config: FitConfig | Mapping[str, Any] | str | os.PathLike, *, engine: An
             loss_d = d["total"].mean()
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
+            distributed.average_gradients(disc.parameters(), ranks)
             opt_d.step()
             record["loss_d"] = float(d["logistic"].detach().mean())
             if "r1" in d:
@@ -528,15 +546,19 @@ def fit(config: FitConfig | Mapping[str, Any] | str | os.PathLike, *, engine: An
         done = step + 1
         last = done == config.steps
         if done % config.checkpoint_every == 0 or last:
-            T.save(net, weights_path, info={**info, "step": done, "partial": not last})
-            save_state(state_path, net, disc, opt_g, opt_d, gen, done, history, config, scales)
-        if done % config.sample_every == 0 or last:
+            distributed.check_in_sync((net, disc), ranks)
+            rank_states = distributed.gather_states(gen, ranks)
+            if ranks.main:
+                T.save(net, weights_path, info={**info, "step": done, "partial": not last, "processes": ranks.world})
+                save_state(state_path, net, disc, opt_g, opt_d, gen, done, history, config, scales, rank_states)
+        if ranks.main and (done % config.sample_every == 0 or last):
             _save_png(out / "samples" / f"step_{done:06d}.png", sample_grid(net, fixed, config.media))
-        if done % 25 == 0 or last or done % config.checkpoint_every == 0:
+        if ranks.main and (done % 25 == 0 or last or done % config.checkpoint_every == 0):
             _write_csv(out / "losses.csv", history)
         if config.progress:
             bar.set_postfix({k: f"{record[k]:.3f}" for k in ("loss_g", "style", "loss_d") if k in record})
         if on_step:
             on_step(step, record)
+    distributed.barrier(ranks)  # the files are complete before any rank returns
     net.eval()
-    return FitResult(net, history, out, weights_path, state_path)
+    return FitResult(net, history, out, weights_path, state_path, ranks.rank, ranks.world)
