@@ -100,7 +100,7 @@ def test_error_in_a_subprocess_has_no_traceback(tmp_path):
     proc = run_cli("stylize", str(PHOTOS["coffee"]), "-p", "warm", "--backend", "grad", "-o", str(tmp_path / "o.png"))
     assert proc.returncode == 2
     lines = stderr_lines(proc)
-    assert lines == ["spokenstyle stylize: error: unknown style backend 'grad'; did you mean 'grade'? (available: adain, gatys, grade)"]
+    assert lines == ["spokenstyle stylize: error: unknown style backend 'grad'; did you mean 'grade'? (available: adain, gatys, grade, transform)"]
     assert proc.stdout == ""
     assert not (tmp_path / "o.png").exists()
 

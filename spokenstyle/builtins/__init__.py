@@ -31,6 +31,7 @@ def register_style_backends(register):
         "spokenstyle.builtins.gatys:GatysBackend",
         description="optimisation-based style transfer (Gram matrices of encoder features, coarse to fine)",
     )
+    register("transform", "spokenstyle.builtins.transform:TransformBackend", description="trained text-conditioned generator, one pass (needs weights: `spokenstyle train transform`)")
 
 
 @hookimpl
@@ -59,6 +60,7 @@ def register_generators(register):
         "spokenstyle.nn.decoder:pretrained",
         description="AdaIN decoder for a feature encoder (options: encoder=, weights=)",
     )
+    register("transform", "spokenstyle.nn.transform:pretrained", description="text-conditioned transform net (option: weights=)")
 
 
 @hookimpl

@@ -2,6 +2,7 @@
 
 from .discriminator import DiscriminatorBlock, PatchDiscriminator
 from .layers import AdaIN, Blur, Downsample, EqualConv2d, EqualLinear, FusedLeakyReLU, MinibatchStd, Upsample
+from .transform import TransformConfig, TransformNet
 
 __all__ = [
     "AdaIN",
@@ -13,5 +14,7 @@ __all__ = [
     "FusedLeakyReLU",
     "MinibatchStd",
     "PatchDiscriminator",
+    "TransformConfig",
+    "TransformNet",
     "Upsample",
 ]

@@ -261,47 +261,30 @@ def save_state(path, decoder, opt, sched, gen, step: int, history, config: Train
     """The whole training state as one safetensors file (written atomically)."""
     import json
 
-    from safetensors.torch import save as to_bytes
+    from . import state
 
-    from ..io import write_atomically
-
-    tensors = {f"decoder.{k}": v.detach().float().contiguous() for k, v in decoder.state_dict().items()}
-    opt_state = opt.state_dict()
-    for idx, st in opt_state["state"].items():
-        for name, value in st.items():
-            tensors[f"adam.{idx}.{name}"] = torch.as_tensor(value).detach().float().contiguous().clone()
-    tensors["rng.generator"] = gen.get_state().clone()
-    tensors["rng.global"] = torch.get_rng_state().clone()
+    tensors = {**state.module_tensors("decoder", decoder), **state.optimizer_tensors("adam", opt), **state.rng_tensors(gen)}
     metadata = {
         "format": STATE_FORMAT,
         "step": str(step),
         "config": json.dumps(asdict(config)),
         "decoder_config": json.dumps(asdict(decoder.config)),
-        "param_groups": json.dumps(opt_state["param_groups"]),
+        "param_groups": json.dumps(opt.state_dict()["param_groups"]),
         "scheduler": json.dumps({k: v for k, v in sched.state_dict().items() if isinstance(v, (int, float, list))}),
         "history": json.dumps(history),
         "scales": json.dumps(scales),
     }
-    blob = to_bytes(tensors, metadata=metadata)
-    write_atomically(path, lambda fh: fh.write(blob))
+    state.write(path, tensors, metadata)
 
 
 def load_state(path) -> dict[str, Any]:
     """A state written by :func:`save_state`: tensors and metadata, checked; WeightsError if not one."""
     import json
 
-    from safetensors import safe_open
-
     from ..errors import WeightsError
+    from . import state
 
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = dict(f.metadata() or {})
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
-    except Exception as exc:  # noqa: BLE001 - not safetensors, truncated
-        raise WeightsError(f"--resume '{path}': not a training state file ({exc})") from None
-    if meta.get("format") != STATE_FORMAT:
-        raise WeightsError(f"--resume '{path}' is not a spokenstyle training state (format {meta.get('format')!r})")
+    meta, tensors = state.read(path, STATE_FORMAT)
     try:
         out = {
             "step": int(meta["step"]),
@@ -318,19 +301,15 @@ def load_state(path) -> dict[str, Any]:
     return out
 
 
-def _restore(state: dict[str, Any], decoder, opt, sched, gen) -> tuple[int, list]:
-    tensors = state["tensors"]
-    decoder.load_state_dict({k[len("decoder."):]: v for k, v in tensors.items() if k.startswith("decoder.")})
-    adam: dict[int, dict[str, torch.Tensor]] = {}
-    for key, value in tensors.items():
-        if key.startswith("adam."):
-            _, idx, name = key.split(".", 2)
-            adam.setdefault(int(idx), {})[name] = value
-    opt.load_state_dict({"state": adam, "param_groups": state["param_groups"]})
-    sched.load_state_dict({**sched.state_dict(), **state["scheduler"]})
-    gen.set_state(tensors["rng.generator"])
-    torch.set_rng_state(tensors["rng.global"])
-    return state["step"], list(state["history"])
+def _restore(saved: dict[str, Any], decoder, opt, sched, gen) -> tuple[int, list]:
+    from . import state
+
+    tensors = saved["tensors"]
+    state.load_module("decoder", decoder, tensors)
+    state.load_optimizer("adam", opt, tensors, saved["param_groups"])
+    sched.load_state_dict({**sched.state_dict(), **saved["scheduler"]})
+    state.load_rng(gen, tensors)
+    return saved["step"], list(saved["history"])
 
 
 def decoder_config_for(encoder: FeatureEncoder, layer: str) -> DecoderConfig:

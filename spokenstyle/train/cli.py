@@ -1,4 +1,6 @@
-"""``spokenstyle train adain``: train an AdaIN decoder for a feature encoder.
+"""``spokenstyle train adain`` (an AdaIN decoder for a feature encoder) and ``spokenstyle train
+transform`` (the text-conditioned transform generator, see :mod:`spokenstyle.train.transform`
+and docs/training.md).
 
     spokenstyle train adain --data data/photos/train --heldout data/photos/heldout \
         --out spokenstyle/weights/adain_decoder_vgg19.safetensors
@@ -22,7 +24,7 @@ from pathlib import Path
 
 
 def add_commands(cli) -> None:
-    p = cli.add_command("train", _cmd_train, help="train the networks spokenstyle ships (an AdaIN decoder)")
+    p = cli.add_command("train", _cmd_train, help="train the networks spokenstyle ships (an AdaIN decoder, the transform generator)")
     sub = p.add_subparsers(dest="trainer", metavar="WHAT")
     sub.required = True
     a = sub.add_parser("adain", help="an AdaIN decoder for a feature encoder (Huang & Belongie's losses)",
@@ -56,6 +58,106 @@ def add_commands(cli) -> None:
     a.add_argument("--json", action="store_true", help="print the held-out figures as one JSON object")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     a.set_defaults(func=_cmd_train, command="train adain")
+    _add_transform(sub)
+
+
+#: ``train transform`` flags -> FitConfig fields (flags left out keep the config file's value).
+_TRANSFORM_FLAGS = {
+    "data": str, "out": str, "media": str, "exemplars": int, "exemplar_size": int, "encoder": str,
+    "content_layer": str, "steps": int, "batch": int, "crop": int, "lr_g": float, "lr_d": float,
+    "content_weight": float, "style_weight": float, "tv_weight": float, "pixel_weight": float,
+    "adv_weight": float, "r1_gamma": float, "r1_every": int, "checkpoint_every": int, "sample_every": int, "seed": int,
+}
+
+
+def _add_transform(sub) -> None:
+    from .transform import FitConfig
+
+    d = FitConfig()
+    t = sub.add_parser(
+        "transform", help="the text-conditioned transform generator (a GAN with perceptual losses)",
+        description="Train the transform generator: content photos from a folder, styles from the built-in media's "
+                    "exemplars and/or style images. Options come from --config (JSON) and then the flags.")
+    t.add_argument("--config", metavar="FILE", default=None, help="JSON file of training options (any FitConfig field)")
+    helps = {
+        "data": f"folder of content photos (default {d.data})",
+        "out": f"output folder: transform.safetensors, state.safetensors, losses.csv, samples/ (default {d.out})",
+        "media": "comma-separated media to train (default: every texture medium)",
+        "exemplars": f"exemplar style images per medium (default {d.exemplars}; 0 = only --style images)",
+        "exemplar_size": f"side of the exemplars in pixels (default {d.exemplar_size})",
+        "encoder": f"feature encoder of the perceptual losses (default {d.encoder})",
+        "content_layer": f"encoder layer of the content loss (default {d.content_layer})",
+        "steps": f"optimisation steps (default {d.steps})",
+        "batch": f"batch size (default {d.batch})",
+        "crop": f"training crop in pixels (default {d.crop})",
+        "lr_g": f"generator learning rate (default {d.lr_g:g})",
+        "lr_d": f"discriminator learning rate (default {d.lr_d:g})",
+        "content_weight": f"content loss weight (default {d.content_weight:g})",
+        "style_weight": f"style loss weight (default {d.style_weight:g})",
+        "tv_weight": f"total variation weight (default {d.tv_weight:g})",
+        "pixel_weight": f"pixel loss of strength-0 samples (default {d.pixel_weight:g})",
+        "adv_weight": f"adversarial loss weight (default {d.adv_weight:g}; 0 = no discriminator)",
+        "r1_gamma": f"R1 penalty weight (default {d.r1_gamma:g})",
+        "r1_every": f"lazy R1: every N steps (default {d.r1_every})",
+        "checkpoint_every": f"write weights, state and losses every N steps (default {d.checkpoint_every})",
+        "sample_every": f"write a sample grid every N steps (default {d.sample_every})",
+        "seed": f"random seed (default {d.seed})",
+    }
+    for name, kind in _TRANSFORM_FLAGS.items():
+        t.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, default=None,
+                       metavar="N" if kind is int else ("X" if kind is float else "VALUE"), help=helps[name])
+    t.add_argument("--style", dest="styles", action="append", default=None, metavar="MEDIUM=DIR",
+                   help="style images for a medium, added to its exemplars (repeatable)")
+    t.add_argument("--resume", nargs="?", const="auto", default=None, metavar="STATE",
+                   help="continue a run (default: OUT/state.safetensors); the result equals an uninterrupted run")
+    t.add_argument("--json", action="store_true", help="print a summary as one JSON object")
+    t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=_cmd_train_transform, command="train transform")
+
+
+def _cmd_train_transform(args: argparse.Namespace) -> int:
+    from ..errors import UsageError
+    from .transform import FitConfig, fit
+
+    config = FitConfig.from_json(args.config) if args.config else FitConfig()
+    for name in _TRANSFORM_FLAGS:
+        value = getattr(args, name)
+        if value is not None:
+            setattr(config, name, value)
+    if args.styles:
+        styles = dict(config.styles)
+        for item in args.styles:
+            medium, sep, folder = item.partition("=")
+            if not sep or not medium.strip() or not folder.strip():
+                raise UsageError(f"--style {item!r} must look like MEDIUM=DIR, e.g. --style watercolor=scans/")
+            styles[medium.strip()] = folder.strip()
+        config.styles = styles
+    config.resume = args.resume
+    config.progress = not args.quiet
+    t0 = time.perf_counter()
+    try:
+        result = fit(config)
+    finally:
+        _end_process_group()
+    if result.rank != 0:
+        return 0  # under torchrun, rank 0 reports
+    last = result.history[-1] if result.history else {}
+    summary = {
+        "weights": str(result.weights),
+        "state": str(result.state),
+        "steps_done": len(result.history),
+        "processes": result.world_size,
+        "seconds_this_session": round(time.perf_counter() - t0, 1),
+        "train_seconds": last.get("t", 0.0),
+        "final": {k: v for k, v in last.items() if k not in ("step", "t")},
+        "machine": _machine(),
+    }
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        print(f"wrote {result.weights} after {len(result.history)} steps; use it with "
+              f"`spokenstyle stylize PHOTO -p watercolor --backend transform -O weights={result.weights}`")
+    return 0
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -142,6 +244,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if report["heldout"]:
             print("held out: " + ", ".join(f"{k} {v}" for k, v in report["heldout"].items()))
     return 0
+
+
+def _end_process_group() -> None:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def _machine() -> str:

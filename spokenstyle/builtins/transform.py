@@ -1,0 +1,114 @@
+"""The ``transform`` style backend: the trained text-conditioned generator, one forward pass.
+
+No encoder and no style image at run time: :class:`~spokenstyle.nn.transform.TransformNet`
+reads the intent's embedding (medium, look attributes, strength) and draws the medium over the
+photo. It renders the look itself (it was trained against exemplars graded with the look), so
+the planner does not grade after it (``applies_look``).
+
+The backend exists only where trained weights do: ``handles`` is true when the default weights
+(``$SPOKENSTYLE_TRANSFORM_WEIGHTS`` or the package's ``weights/transform.safetensors``) exist
+and were trained for the prompt's medium, so without them the planner never picks it; naming it
+explicitly without weights is a :class:`~spokenstyle.errors.WeightsError` that says how to train
+them (``spokenstyle train transform``) and where to put them (``-O weights=PATH``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..errors import UsageError
+from ..intent import StyleIntent
+from .texture import TEXTURE_MEDIA
+
+#: (path, mtime, size) -> media of that weights file: the planner asks often, reading a header once.
+_MEDIA_CACHE: dict[tuple[str, float, int], tuple[str, ...]] = {}
+
+
+def trained_media(path: str | Path) -> tuple[str, ...]:
+    """The media a weights file was trained for, read from its header (no tensors); () when it
+    is not a readable transform checkpoint (:func:`spokenstyle.nn.transform.load` says why)."""
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError:
+        return ()
+    key = (str(p), st.st_mtime, st.st_size)
+    if key not in _MEDIA_CACHE:
+        import json
+
+        from safetensors import safe_open
+
+        from ..nn.transform import FORMAT
+
+        media: tuple[str, ...] = ()
+        try:
+            with safe_open(str(p), framework="pt") as f:
+                meta = f.metadata() or {}
+            if meta.get("format") == FORMAT:
+                raw = json.loads(meta.get("config", "{}")).get("media", "")
+                media = tuple(m for m in str(raw).split(",") if m)
+        except Exception:  # noqa: BLE001 - unreadable: the backend then declines; load() explains
+            media = ()
+        _MEDIA_CACHE[key] = media
+    return _MEDIA_CACHE[key]
+
+
+class TransformBackend:
+    """The trained ``transform`` generator as a style backend; see the module docstring."""
+
+    name = "transform"
+    media = TEXTURE_MEDIA
+    # One pass with no encoder: faster than adain (20), so the planner's first choice for the
+    # media its weights were trained on, when they exist.
+    priority = 30
+    uses_style_image = False
+    applies_look = True
+    options = {
+        "weights": "transform generator weights (.safetensors from `spokenstyle train transform`; "
+                   "default: $SPOKENSTYLE_TRANSFORM_WEIGHTS or the package's)",
+    }
+
+    def __init__(self) -> None:
+        self.last_notes: list[str] = []
+
+    @classmethod
+    def handles(cls, intent: StyleIntent) -> bool:
+        """True only when default weights exist and were trained for ``intent.medium``."""
+        from ..nn.transform import default_weights
+
+        path = default_weights()
+        return bool(path is not None and intent.medium and intent.medium in trained_media(path))
+
+    def generator(self, weights: Any = None, engine: Any = None, device: Any = "cpu"):
+        if weights is not None and not isinstance(weights, (str, Path)):
+            raise UsageError(f"transform: weights={weights!r} must be the path of a .safetensors file")
+        if engine is not None:
+            return engine.generator("transform", weights=None if weights is None else str(weights))
+        from ..nn.transform import pretrained
+
+        return pretrained(weights).to(device).eval()
+
+    @torch.no_grad()
+    def stylize(self, content: torch.Tensor, intent: StyleIntent, *, style: Any = None, seed: int | None = None,
+                engine: Any = None, weights: Any = None, **_: Any) -> torch.Tensor:
+        net = self.generator(weights, engine, content.device)
+        if not intent.medium:
+            raise UsageError(
+                "transform renders a medium: name one in the prompt (e.g. 'watercolor', '水墨'); "
+                f"these weights know {', '.join(net.media)}"
+            )
+        if intent.medium not in net.media:
+            raise UsageError(
+                f"transform: the weights '{getattr(net, 'weights_path', '?')}' were trained for "
+                f"{', '.join(net.media)}, not {intent.medium}; retrain with `spokenstyle train transform --media ...` "
+                "or use --backend adain"
+            )
+        from ..nn.transform import embedding_of
+
+        param = next(net.parameters())
+        emb = embedding_of([intent], device=param.device)
+        out = net(content.to(param.device, param.dtype), emb)
+        return out.to(content.device, content.dtype).contiguous()

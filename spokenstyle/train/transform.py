@@ -1,0 +1,564 @@
+"""Training the ``transform`` generator: a GAN with perceptual losses (``spokenstyle train
+transform``, or :func:`fit` from Python).
+
+Each step draws a batch of augmented content views (:mod:`spokenstyle.train.data`) and, per
+sample, a medium, a style target of that medium, a look and a strength:
+
+* style targets are the built-in ``exemplar`` generator's images of the medium (a pool made
+  once from the seed, ``exemplars`` per medium; a fraction graded with a random look, which
+  the sample's intent then carries, so the network learns to follow the look words) and/or
+  the user's style images for it (``styles = {medium: folder}``);
+* the strength is 1 for most samples, uniform in (0, 1) for a quarter, 0 for
+  ``recon_fraction`` of them (those reproduce the photo: an L1 pixel loss).
+
+The generator's loss (per sample, then averaged): content (features at ``content_layer``) +
+strength × (style_weight × Gram style loss at relu1_1..relu4_1 against the target +
+adv_weight × non-saturating adversarial loss) + tv_weight × total variation + the pixel loss
+of the strength-0 samples + a penalty on values outside [0, 1] (the losses see the clamped
+output, straight-through, as the AdaIN trainer's do). The discriminator
+(:class:`~spokenstyle.nn.PatchDiscriminator`, texture at several scales) sees the image with
+the medium's one-hot as extra constant planes (a conditional discriminator at the cost of a
+1×1 convolution), real = style targets, fake = outputs; logistic loss and lazy R1 every
+``r1_every`` steps. Adam for both.
+
+The output folder gets, as it goes: ``transform.safetensors`` (the generator, usable by the
+``transform`` backend), ``state.safetensors`` (everything, for ``resume``: continuing gives the
+same parameters, bit for bit on a CPU, as an uninterrupted run), ``losses.csv`` and
+``samples/step_NNNNNN.png`` (fixed photos × media). With a fixed seed every run is the same.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import torch
+
+from ..errors import UsageError
+from . import data, losses
+
+STATE_FORMAT = "spokenstyle.transform_train_state/1"
+STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+#: Look attributes an exemplar is graded with when a random look is drawn (colour and tone:
+#: what a Gram style loss can see).
+LOOK_ATTRIBUTES = ("warmth", "tint", "saturation", "contrast", "brightness", "fade")
+#: Config fields that fix the networks' shapes: a resumed run must keep them.
+ARCHITECTURE = ("media", "widths", "blocks", "mapping_layers", "w_dim", "d_channels", "d_heads", "encoder",
+                "content_layer", "exemplars", "exemplar_size", "look_fraction", "styles", "seed", "batch")
+
+
+def _default_media() -> tuple[str, ...]:
+    from ..builtins.texture import TEXTURE_MEDIA
+
+    return TEXTURE_MEDIA
+
+
+@dataclass
+class FitConfig:
+    """Everything a training run needs; a JSON config file holds any subset of these fields."""
+
+    data: str = "data/photos/train"
+    out: str = "runs/transform"
+    media: tuple[str, ...] = field(default_factory=_default_media)
+    #: Style images per medium: {"watercolor": "my/watercolours"}; added to the exemplars.
+    styles: dict[str, str] = field(default_factory=dict)
+    exemplars: int = 8
+    exemplar_size: int = 256
+    look_fraction: float = 0.5
+    encoder: str = "vgg19"
+    content_layer: str = "relu3_1"
+    steps: int = 4000
+    batch: int = 4
+    crop: int = 128
+    lr_g: float = 1e-3
+    lr_d: float = 1e-3
+    content_weight: float = 1.0
+    style_weight: float = 10.0
+    tv_weight: float = 0.0
+    pixel_weight: float = 10.0
+    recon_fraction: float = 0.1
+    adv_weight: float = 0.05
+    r1_gamma: float = 1.0
+    r1_every: int = 16
+    d_channels: tuple[int, ...] = (32, 64, 128, 128)
+    d_heads: int = 2
+    widths: tuple[int, ...] = (16, 32, 64, 64)
+    blocks: int = 4
+    mapping_layers: int = 3
+    w_dim: int = 128
+    seed: int = 0
+    checkpoint_every: int = 250
+    sample_every: int = 250
+    #: A state file to continue from ("auto": OUT/state.safetensors).
+    resume: str | None = None
+    progress: bool = True
+
+    # ------------------------------------------------------------------ building one
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any], *, what: str = "config") -> "FitConfig":
+        """A config from a dict (e.g. a JSON file): unknown keys are an error naming them."""
+        if not isinstance(values, Mapping):
+            raise UsageError(f"{what} must be a JSON object of training options, got {type(values).__name__}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise UsageError(f"{what} has unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        cfg = cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in values.items()})
+        return cfg
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike) -> "FitConfig":
+        p = Path(path)
+        try:
+            values = json.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UsageError(f"--config '{path}' does not exist") from None
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise UsageError(f"--config '{path}' is not a readable JSON file ({exc})") from None
+        return cls.from_mapping(values, what=f"--config '{path}'")
+
+    def check(self) -> None:
+        from ..intent import MEDIA
+
+        def positive(name: str, lo: int = 1) -> None:
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+                raise UsageError(f"--{name.replace('_', '-')} {v!r} must be an integer >= {lo}")
+
+        def number(name: str, lo: float = 0.0, hi: float = math.inf) -> None:
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (lo <= v <= hi) or not math.isfinite(v):
+                raise UsageError(f"--{name.replace('_', '-')} {v!r} must be a number in [{lo:g}, {hi:g}]")
+
+        for name in ("steps", "batch", "crop", "r1_every", "checkpoint_every", "sample_every", "d_heads", "blocks",
+                     "mapping_layers", "w_dim"):
+            positive(name, 0 if name == "blocks" else 1)
+        positive("exemplars", 0)
+        positive("exemplar_size", 16)
+        positive("seed", 0)
+        for name in ("lr_g", "lr_d"):
+            number(name, 1e-8, 1.0)
+        for name in ("content_weight", "style_weight", "tv_weight", "pixel_weight", "adv_weight", "r1_gamma"):
+            number(name)
+        number("recon_fraction", 0.0, 1.0)
+        number("look_fraction", 0.0, 1.0)
+        if isinstance(self.media, str):
+            self.media = tuple(m.strip() for m in self.media.split(",") if m.strip())
+        self.media = tuple(self.media)
+        if not self.media:
+            raise UsageError("--media is empty; name at least one medium, e.g. --media watercolor,oil_painting")
+        bad = [m for m in self.media if m not in MEDIA]
+        if bad:
+            raise UsageError(f"--media: unknown medium {bad[0]!r}; the built-in media are {', '.join(MEDIA)}")
+        if len(set(self.media)) != len(self.media):
+            raise UsageError(f"--media {','.join(self.media)} lists a medium twice")
+        if not isinstance(self.styles, Mapping):
+            raise UsageError("styles must map a medium to a folder of style images, e.g. {\"watercolor\": \"scans/\"}")
+        for medium in self.styles:
+            if medium not in self.media:
+                raise UsageError(f"--style {medium}=...: {medium!r} is not one of the media trained (--media {','.join(self.media)})")
+        if self.exemplars == 0:
+            missing = [m for m in self.media if m not in self.styles]
+            if missing:
+                raise UsageError(f"--exemplars 0 leaves {missing[0]} without style images; give --style {missing[0]}=DIR or exemplars")
+        self.widths = tuple(self.widths)
+        self.d_channels = tuple(self.d_channels)
+        multiple = 2 ** len(self.d_channels)
+        if self.crop % multiple or self.crop < 4 * multiple:
+            raise UsageError(f"--crop {self.crop} must be a multiple of {multiple} and at least {4 * multiple} "
+                             f"(the discriminator halves it {len(self.d_channels)} times)")
+        from ..nn.transform import TransformConfig
+
+        try:
+            TransformConfig(widths=self.widths, blocks=self.blocks, mapping_layers=self.mapping_layers,
+                            w_dim=self.w_dim, media=",".join(self.media))
+        except UsageError as exc:
+            raise UsageError(f"generator architecture: {exc}") from None
+        if self.resume is not None and not isinstance(self.resume, str):
+            raise UsageError(f"--resume {self.resume!r} must be a path or 'auto'")
+
+    def net_config(self):
+        from ..nn.transform import TransformConfig
+
+        return TransformConfig(widths=self.widths, blocks=self.blocks, mapping_layers=self.mapping_layers,
+                               w_dim=self.w_dim, media=",".join(self.media))
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}
+
+
+@dataclass
+class FitResult:
+    net: Any
+    history: list[dict[str, float]]
+    out: Path
+    weights: Path
+    state: Path
+    rank: int = 0
+    world_size: int = 1
+
+
+# ---------------------------------------------------------------------------- style pool
+def style_pool(config: FitConfig, make: Callable[..., torch.Tensor] | None = None) -> dict[str, list[tuple[torch.Tensor, dict]]]:
+    """Per medium, (image (3, H, W), look attributes) pairs: ``exemplars`` exemplars (a
+    ``look_fraction`` of them graded with a random look) and the medium's style images. A
+    function of the config alone (its own generators), so a resumed run rebuilds it exactly."""
+    from ..intent import StyleIntent
+
+    if make is None:
+        from ..builtins.exemplar import ExemplarGenerator
+
+        make = ExemplarGenerator()
+    gen = torch.Generator().manual_seed(config.seed * 7919 + 17)
+    pool: dict[str, list[tuple[torch.Tensor, dict]]] = {}
+    for mi, medium in enumerate(config.media):
+        items = []
+        for i in range(config.exemplars):
+            look: dict[str, float] = {}
+            if float(torch.rand((), generator=gen)) < config.look_fraction:
+                for _ in range(int(torch.randint(1, 3, (1,), generator=gen))):
+                    name = LOOK_ATTRIBUTES[int(torch.randint(len(LOOK_ATTRIBUTES), (1,), generator=gen))]
+                    amount = (0.2, 0.4, 0.7)[int(torch.randint(3, (1,), generator=gen))]
+                    sign = 1.0 if name == "fade" or float(torch.rand((), generator=gen)) < 0.5 else -1.0
+                    look[name] = sign * amount
+            intent = StyleIntent(medium=medium, attributes=look)
+            img = make(intent, size=config.exemplar_size, seed=config.seed * 100003 + mi * 1009 + i)
+            items.append((img[0].cpu().float(), dict(intent.changed)))
+        if medium in config.styles:
+            for img in data.load_folder(config.styles[medium], what=f"--style {medium}="):
+                items.append((img, {}))
+        pool[medium] = items
+    return pool
+
+
+def _embedding(medium: str, look: dict, strength: float) -> list[float]:
+    from ..intent import StyleIntent
+
+    return StyleIntent(medium=medium, attributes=look, strength=strength).embedding
+
+
+def draw_batch(photos, pool, config: FitConfig, gen: torch.Generator) -> dict[str, torch.Tensor]:
+    """One training batch: content views, style views, embeddings, strengths, media indices."""
+    content = data.batch(photos, config.batch, config.crop, gen)
+    styles, embs, strengths, media = [], [], [], []
+    for _ in range(config.batch):
+        mi = int(torch.randint(len(config.media), (1,), generator=gen))
+        items = pool[config.media[mi]]
+        img, look = items[int(torch.randint(len(items), (1,), generator=gen))]
+        # Style views keep their colours (the colours are the style): no jitter.
+        styles.append(data.random_view([img], config.crop, gen, jitter=False))
+        r = float(torch.rand((), generator=gen))
+        u = float(torch.rand((), generator=gen))
+        strength = 0.0 if r < config.recon_fraction else (u if r < config.recon_fraction + 0.25 else 1.0)
+        strength = round(strength, 4)
+        embs.append(_embedding(config.media[mi], look, strength))
+        strengths.append(strength)
+        media.append(mi)
+    return {
+        "content": content,
+        "style": torch.stack(styles),
+        "embedding": torch.tensor(embs, dtype=torch.float32),
+        "strength": torch.tensor(strengths, dtype=torch.float32),
+        "medium": torch.tensor(media, dtype=torch.long),
+    }
+
+
+def _planes(x: torch.Tensor, medium: torch.Tensor, count: int) -> torch.Tensor:
+    """x with the medium's one-hot appended as constant planes (the discriminator's condition)."""
+    onehot = torch.nn.functional.one_hot(medium, count).to(x.dtype)
+    return torch.cat([x, onehot[:, :, None, None].expand(-1, -1, *x.shape[-2:])], dim=1)
+
+
+def generator_losses(net, encoder, disc, batch: dict[str, torch.Tensor], config: FitConfig,
+                     scales: Mapping[str, float]) -> dict[str, torch.Tensor]:
+    """Per-sample generator losses and the (clamped) output; ``total`` is what is minimised."""
+    content, strength = batch["content"], batch["strength"]
+    raw = net(content, batch["embedding"])
+    out = raw + (raw.clamp(0.0, 1.0) - raw).detach()  # the losses see what users get; the gradient passes
+    out_of_range = (torch.relu(raw - 1.0) + torch.relu(-raw)).mean(dim=(1, 2, 3))
+    layers = tuple(dict.fromkeys(STYLE_LAYERS + (config.content_layer,)))
+    fo = encoder(out, layers)
+    with torch.no_grad():
+        fc = encoder(content, (config.content_layer,))[config.content_layer]
+    targets = losses.gram_targets(encoder, batch["style"], STYLE_LAYERS, scales)
+    style = losses.style_loss(fo, targets, scales)
+    content_l = losses.content_loss(fo[config.content_layer], fc, scales.get(config.content_layer, 1.0))
+    tv = losses.total_variation(out)
+    recon = (strength == 0).to(out.dtype)
+    pixel = (out - content).abs().mean(dim=(1, 2, 3)) * recon
+    adv = torch.zeros_like(style)
+    if disc is not None and config.adv_weight > 0:
+        adv = losses.g_nonsaturating(disc.score(_planes(out, batch["medium"], len(config.media))))
+    total = (config.content_weight * content_l + strength * (config.style_weight * style + config.adv_weight * adv)
+             + config.tv_weight * tv + config.pixel_weight * pixel + 10.0 * out_of_range)
+    return {"total": total, "content": content_l, "style": style, "tv": tv, "adv": adv, "pixel": pixel,
+            "output": out.detach()}
+
+
+def discriminator_losses(disc, fake: torch.Tensor, batch: dict[str, torch.Tensor], config: FitConfig,
+                         r1: bool) -> dict[str, torch.Tensor]:
+    m, count = batch["medium"], len(config.media)
+    real_logits = disc.score(_planes(batch["style"], m, count))
+    fake_logits = disc.score(_planes(fake.detach(), m, count))
+    loss = losses.d_logistic(real_logits, fake_logits)
+    out = {"logistic": loss, "real": real_logits.detach(), "fake": fake_logits.detach()}
+    if r1 and config.r1_gamma > 0:
+        penalty = losses.r1_penalty(lambda x: disc.score(_planes(x, m, count)), batch["style"])
+        loss = loss + (config.r1_gamma / 2) * penalty * config.r1_every  # lazy: every r1_every steps, scaled up
+        out["r1"] = penalty.detach()
+    out["total"] = loss
+    return out
+
+
+def _mbstd_group(batch: int) -> int:
+    return max(g for g in (4, 3, 2, 1) if batch % g == 0)
+
+
+def make_networks(config: FitConfig):
+    """The generator and the discriminator, initialised from the seed."""
+    from ..nn import PatchDiscriminator
+    from ..nn.transform import TransformNet
+
+    torch.manual_seed(config.seed)
+    net = TransformNet(config.net_config())
+    disc = PatchDiscriminator(config.d_channels, num_heads=config.d_heads, in_channels=3 + len(config.media),
+                              mbstd_group=_mbstd_group(config.batch))
+    return net, disc
+
+
+# ----------------------------------------------------------------------------- the state
+def save_state(path, net, disc, opt_g, opt_d, gen, step: int, history, config: FitConfig, scales,
+               rank_states: list[torch.Tensor] | None = None) -> None:
+    """The whole state; ``rank_states``: every rank's data-generator state under torchrun."""
+    from . import state
+
+    tensors = {**state.module_tensors("g", net), **state.module_tensors("d", disc),
+               **state.optimizer_tensors("adam_g", opt_g), **state.optimizer_tensors("adam_d", opt_d),
+               **state.rng_tensors(gen)}
+    for r, st in enumerate(rank_states or []):
+        if r > 0:  # rank 0's is "rng.generator", as in a single process's state
+            tensors[f"rng.generator.{r}"] = st.clone()
+    metadata = {
+        "format": STATE_FORMAT,
+        "world_size": str(len(rank_states) if rank_states else 1),
+        "step": str(step),
+        "config": json.dumps(config.to_dict()),
+        "param_groups_g": json.dumps(opt_g.state_dict()["param_groups"]),
+        "param_groups_d": json.dumps(opt_d.state_dict()["param_groups"]),
+        "history": json.dumps(history),
+        "scales": json.dumps(dict(scales)),
+    }
+    state.write(path, tensors, metadata)
+
+
+def load_state(path) -> dict[str, Any]:
+    from ..errors import WeightsError
+    from . import state
+
+    meta, tensors = state.read(path, STATE_FORMAT)
+    try:
+        return {
+            "step": int(meta["step"]),
+            "world_size": int(meta.get("world_size", "1")),
+            "config": json.loads(meta["config"]),
+            "param_groups_g": json.loads(meta["param_groups_g"]),
+            "param_groups_d": json.loads(meta["param_groups_d"]),
+            "history": json.loads(meta["history"]),
+            "scales": json.loads(meta["scales"]),
+            "tensors": tensors,
+        }
+    except (KeyError, ValueError) as exc:
+        raise WeightsError(f"--resume '{path}': damaged metadata ({exc})") from None
+
+
+def _check_resumable(saved: dict[str, Any], config: FitConfig, path) -> None:
+    before = FitConfig.from_mapping(saved["config"])
+    before.check()
+    for name in ARCHITECTURE:
+        if getattr(before, name) != getattr(config, name):
+            raise UsageError(f"--resume '{path}' was trained with {name} = {getattr(before, name)!r}, not "
+                             f"{getattr(config, name)!r}; use the run's own settings (or start a new --out)")
+    if saved["step"] > config.steps:
+        raise UsageError(f"--resume '{path}' is at step {saved['step']}, past --steps {config.steps}")
+
+
+# ------------------------------------------------------------------------------ outputs
+def _write_csv(path: Path, history: list[dict[str, float]]) -> None:
+    from ..io import write_atomically
+
+    names = list(dict.fromkeys(k for h in history for k in h))
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=names, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(history)
+    text = buf.getvalue().encode("utf-8")
+    write_atomically(path, lambda fh: fh.write(text))
+
+
+def sample_photos(photos, size: int, count: int = 2) -> torch.Tensor:
+    """The first ``count`` photos, centre-cropped square and resized to ``size``: (N, 3, size, size)."""
+    import torch.nn.functional as F
+
+    out = []
+    for p in photos[:count]:
+        h, w = p.shape[-2:]
+        s = min(h, w)
+        y, x = (h - s) // 2, (w - s) // 2
+        crop = p[:, y : y + s, x : x + s].unsqueeze(0)
+        out.append(F.interpolate(crop, size=(size, size), mode="bilinear", align_corners=False, antialias=s > size)[0])
+    return torch.stack(out).clamp(0.0, 1.0)
+
+
+@torch.no_grad()
+def sample_grid(net, fixed: torch.Tensor, media) -> torch.Tensor:
+    """Rows: the fixed photos; columns: the photo, then each medium at full strength."""
+    from ..intent import StyleIntent
+    from ..nn.transform import embedding_of
+
+    was = net.training
+    net.eval()
+    rows = []
+    for photo in fixed:
+        cells = [photo]
+        for medium in media:
+            cells.append(net(photo.unsqueeze(0), embedding_of([StyleIntent(medium=medium)]))[0])
+        rows.append(torch.cat(cells, dim=-1))
+    net.train(was)
+    return torch.cat(rows, dim=-2)
+
+
+def _save_png(path: Path, image: torch.Tensor) -> None:
+    from .. import io as sio
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sio.save(sio.tensor_to_pil(image.clamp(0.0, 1.0)), path)
+
+
+# ---------------------------------------------------------------------------------- fit
+def fit(config: FitConfig | Mapping[str, Any] | str | os.PathLike, *, engine: Any = None,
+        on_step: Callable[[int, dict[str, float]], None] | None = None) -> FitResult:
+    """Train a transform generator as ``config`` says (a :class:`FitConfig`, a dict of its
+    fields, or the path of a JSON file of them); returns the network and the loss history.
+
+    ``on_step(step, record)`` is called after each step (after that step's files are written).
+    """
+    from tqdm import tqdm
+
+    from ..nn import transform as T
+    from . import adain, distributed
+
+    if isinstance(config, (str, os.PathLike)):
+        config = FitConfig.from_json(config)
+    elif isinstance(config, Mapping):
+        config = FitConfig.from_mapping(config)
+    elif not isinstance(config, FitConfig):
+        raise UsageError(f"fit(config): config must be a FitConfig, a dict or a JSON path, got {type(config).__name__}")
+    config.check()
+    ranks = distributed.setup()
+    out = Path(config.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out '{out}' is a file; give a folder for the run's weights, state, losses and samples")
+    out.mkdir(parents=True, exist_ok=True)
+    if not os.access(out, os.W_OK):
+        raise UsageError(f"--out '{out}' is not writable")
+    state_path, weights_path = out / "state.safetensors", out / "transform.safetensors"
+    saved = None
+    if config.resume:
+        resume_path = state_path if config.resume == "auto" else Path(config.resume)
+        if not resume_path.is_file():
+            raise UsageError(f"--resume '{resume_path}' does not exist; a run writes OUT/state.safetensors every --checkpoint-every steps")
+        saved = load_state(resume_path)
+        _check_resumable(saved, config, resume_path)
+        if saved["world_size"] != ranks.world:
+            raise UsageError(f"--resume '{resume_path}' was written by {saved['world_size']} process(es), this run has "
+                             f"{ranks.world}; resume with the same torchrun --nproc-per-node (and nodes)")
+
+    photos = data.load_folder(config.data, what="--data")
+    if engine is None:
+        from ..engine import Engine
+
+        engine = Engine(device="cpu")
+    encoder = engine.feature_encoder(config.encoder)
+    encoder.channels(config.content_layer)  # an unknown layer fails here, before any work
+    layers = tuple(dict.fromkeys(STYLE_LAYERS + (config.content_layer,)))
+    scales = dict(saved["scales"]) if saved else adain.feature_scales(encoder, photos, layers)
+    pool = style_pool(config, engine.generator("exemplar"))
+    net, disc = make_networks(config)
+    net.train()
+    disc.train()
+    use_adv = config.adv_weight > 0
+    opt_g = torch.optim.Adam(net.parameters(), lr=config.lr_g, betas=(0.5, 0.99))
+    opt_d = torch.optim.Adam(disc.parameters(), lr=config.lr_d, betas=(0.0, 0.99))
+    # Each rank its own batches; rank 0 (and a single process) draws the seed's own.
+    gen = torch.Generator().manual_seed(config.seed + 1_000_003 * ranks.rank)
+    history: list[dict[str, float]] = []
+    start = 0
+    if saved is not None:
+        from . import state
+
+        tensors = saved["tensors"]
+        state.load_module("g", net, tensors)
+        state.load_module("d", disc, tensors)
+        state.load_optimizer("adam_g", opt_g, tensors, saved["param_groups_g"])
+        state.load_optimizer("adam_d", opt_d, tensors, saved["param_groups_d"])
+        state.load_rng(gen, tensors)
+        if ranks.rank > 0:
+            gen.set_state(tensors[f"rng.generator.{ranks.rank}"])
+        start, history = saved["step"], list(saved["history"])
+    fixed = sample_photos(photos, min(config.crop, 128))
+    t_offset = float(history[-1].get("t", 0.0)) if history else 0.0
+    t_start = time.perf_counter()
+    bar = tqdm(range(start, config.steps), desc="training transform", unit="step", disable=not (config.progress and ranks.main),
+               dynamic_ncols=True, initial=start, total=config.steps)
+    info = {"config": config.to_dict(), "scales": scales}
+    for step in bar:
+        batch = draw_batch(photos, pool, config, gen)
+        disc.requires_grad_(False)
+        g = generator_losses(net, encoder, disc if use_adv else None, batch, config, scales)
+        loss_g = g["total"].mean()
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        distributed.average_gradients(net.parameters(), ranks)
+        opt_g.step()
+        disc.requires_grad_(True)
+        record = {"step": step, "loss_g": float(loss_g.detach())}
+        record.update({k: float(g[k].detach().mean()) for k in ("content", "style", "tv", "adv")})
+        if use_adv:
+            d = discriminator_losses(disc, g["output"], batch, config, r1=step % config.r1_every == 0)
+            loss_d = d["total"].mean()
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            distributed.average_gradients(disc.parameters(), ranks)
+            opt_d.step()
+            record["loss_d"] = float(d["logistic"].detach().mean())
+            if "r1" in d:
+                record["r1"] = float(d["r1"].mean())
+        record["t"] = round(t_offset + time.perf_counter() - t_start, 2)
+        history.append(record)
+        done = step + 1
+        last = done == config.steps
+        if done % config.checkpoint_every == 0 or last:
+            distributed.check_in_sync((net, disc), ranks)
+            rank_states = distributed.gather_states(gen, ranks)
+            if ranks.main:
+                T.save(net, weights_path, info={**info, "step": done, "partial": not last, "processes": ranks.world})
+                save_state(state_path, net, disc, opt_g, opt_d, gen, done, history, config, scales, rank_states)
+        if ranks.main and (done % config.sample_every == 0 or last):
+            _save_png(out / "samples" / f"step_{done:06d}.png", sample_grid(net, fixed, config.media))
+        if ranks.main and (done % 25 == 0 or last or done % config.checkpoint_every == 0):
+            _write_csv(out / "losses.csv", history)
+        if config.progress:
+            bar.set_postfix({k: f"{record[k]:.3f}" for k in ("loss_g", "style", "loss_d") if k in record})
+        if on_step:
+            on_step(step, record)
+    distributed.barrier(ranks)  # the files are complete before any rank returns
+    net.eval()
+    return FitResult(net, history, out, weights_path, state_path, ranks.rank, ranks.world)

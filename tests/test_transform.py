@@ -1,0 +1,182 @@
+"""The ``transform`` generator and backend: architecture and checkpoint agree, the network reads
+the intent, weights round-trip and bad ones are clear errors, and the backend exists only where
+trained weights do."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from spokenstyle import Engine, StyleIntent
+from spokenstyle.errors import UsageError, WeightsError
+from spokenstyle.intent import MEDIA
+from spokenstyle.nn import transform as T
+
+from _helpers import PHOTOS, photo, run_cli, stderr_lines
+
+
+@pytest.mark.parametrize("widths, blocks", [((16, 32, 64, 64), 4), ((8, 16), 0), ((4, 8, 12), 2)])
+def test_expected_shapes_match_the_network(widths, blocks):
+    cfg = T.TransformConfig(widths=widths, blocks=blocks, mapping_layers=2, w_dim=16, media="watercolor,ink_wash")
+    net = T.TransformNet(cfg)
+    assert {k: tuple(v.shape) for k, v in net.state_dict().items()} == T.expected_shapes(cfg)
+    assert len(net.norms) == len(cfg.norm_channels()) == 2 * (len(widths) - 1) + 2 * blocks
+
+
+def test_output_size_range_and_identity_start():
+    net = T.TransformNet(T.TransformConfig(widths=(8, 16, 16), blocks=1)).eval()
+    x = photo()[..., :37, :50]  # sides not multiples of 4: padded, then cropped back
+    emb = T.embedding_of([StyleIntent(medium="watercolor")])
+    with torch.no_grad():
+        y = net(x, emb)
+    assert y.shape == x.shape and float(y.min()) >= 0.0 and float(y.max()) <= 1.0
+    # the initial network draws a small residual over the photo (to_rgb starts at a tenth)
+    assert float((y - x).abs().mean()) < 0.2
+    net.train()
+    with torch.no_grad():
+        net.to_rgb.bias.fill_(5.0)
+        assert float(net(x, emb).max()) > 1.5  # unclamped in training, for the straight-through loss
+        net.eval()
+        assert float(net(x, emb).max()) == 1.0
+
+
+def test_conditioning_reads_medium_attributes_and_strength():
+    net = T.TransformNet(T.TransformConfig(widths=(4, 8), blocks=0, media="watercolor,oil_painting"))
+    intent = StyleIntent(medium="oil_painting", attributes={"warmth": 0.4, "contrast": -0.2}, strength=0.5)
+    c = net.conditioning(T.embedding_of([intent]))[0]
+    assert c.shape == (12 + 2 + 1,)
+    assert float(c[0]) == pytest.approx(0.4) and float(c[4]) == pytest.approx(-0.2)
+    assert c[12:14].tolist() == [0.0, 1.0] and float(c[14]) == 0.5
+    other = net.conditioning(T.embedding_of([StyleIntent(medium="neon")]))[0]
+    assert other[12:14].tolist() == [0.0, 0.0]  # a medium the network was not trained on sets no slot
+
+
+def test_the_words_change_the_output():
+    torch.manual_seed(0)
+    net = T.TransformNet(T.TransformConfig(widths=(8, 16, 16), blocks=1)).eval()
+    x = photo()[..., :64, :64]
+    intents = [StyleIntent(medium="watercolor"), StyleIntent(medium="ink_wash"), StyleIntent(medium="watercolor", strength=0.3)]
+    emb = T.embedding_of(intents)
+    with torch.no_grad():
+        same = net(x.expand(3, -1, -1, -1), emb)
+        assert torch.allclose(same[0], same[1]) and torch.allclose(same[0], same[2])  # affine starts at zero
+        net.affine.weight.normal_()
+        out = net(x.expand(3, -1, -1, -1), emb)
+    assert float((out[0] - out[1]).abs().mean()) > 1e-3 and float((out[0] - out[2]).abs().mean()) > 1e-3
+    with torch.no_grad():  # one embedding serves the whole batch
+        assert torch.allclose(net(x.expand(2, -1, -1, -1), emb[:1])[1], out[0], atol=1e-6)
+
+
+def test_bad_inputs_name_the_argument():
+    net = T.TransformNet(T.TransformConfig(widths=(4, 8), blocks=0))
+    x = torch.rand(2, 3, 16, 16)
+    with pytest.raises(UsageError, match="embedding must be"):
+        net(x, torch.zeros(2, 10))
+    with pytest.raises(UsageError, match="3 rows for 2 images"):
+        net(x, torch.zeros(3, 64))
+    with pytest.raises(UsageError, match="content must be"):
+        net(torch.rand(2, 4, 16, 16), torch.zeros(2, 64))
+
+
+def _saved(tmp_path, media="watercolor,ink_wash", name="t.safetensors"):
+    torch.manual_seed(1)
+    net = T.TransformNet(T.TransformConfig(widths=(4, 8, 8), blocks=1, mapping_layers=1, w_dim=8, media=media)).eval()
+    with torch.no_grad():
+        net.affine.weight.normal_()
+    path = T.save(net, tmp_path / name, info={"steps": 7})
+    return net, path
+
+
+def test_weights_round_trip(tmp_path):
+    net, path = _saved(tmp_path)
+    ckpt = T.load(path)
+    assert ckpt.info == {"steps": 7} and ckpt.net.media == ("watercolor", "ink_wash")
+    x, emb = photo()[..., :32, :32], T.embedding_of([StyleIntent(medium="ink_wash")])
+    with torch.no_grad():
+        assert torch.equal(ckpt.net(x, emb), net(x, emb))
+
+
+def _rewrite(path, out, *, config=None, tensors=None, fmt=None):
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    with safe_open(str(path), framework="pt") as f:
+        meta = dict(f.metadata())
+        ts = {k: f.get_tensor(k) for k in f.keys()}
+    if config is not None:
+        meta["config"] = json.dumps(config)
+    if tensors is not None:
+        ts = tensors(ts)
+    if fmt is not None:
+        meta["format"] = fmt
+    save_file(ts, str(out), metadata=meta)
+    return out
+
+
+def test_bad_checkpoints_are_clear_errors(tmp_path):
+    _, path = _saved(tmp_path)
+    good = json.loads(__import__("safetensors").safe_open(str(path), "pt").metadata()["config"])
+    cases = [
+        (dict(config={**good, "widths": [4, 8, 100000]}), "widths\\[2\\] = 100000 is out of range"),
+        (dict(config={**good, "blocks": "two"}), "blocks must be an integer"),
+        (dict(config={**good, "extra": 1}), "unknown field"),
+        (dict(config={**good, "w_dim": 9}), "has shape"),
+        (dict(tensors=lambda ts: {k: v for k, v in ts.items() if k != "stem.bias"}), "missing \\['stem.bias'\\]"),
+        (dict(fmt="spokenstyle.adain_decoder/1"), "is not a spokenstyle transform generator"),
+    ]
+    for i, (change, message) in enumerate(cases):
+        bad = _rewrite(path, tmp_path / f"bad{i}.safetensors", **change)
+        with pytest.raises(WeightsError, match=message):
+            T.load(bad)
+    (tmp_path / "junk.safetensors").write_bytes(b"\x00" * 64)
+    with pytest.raises(WeightsError, match="not a valid safetensors file"):
+        T.load(tmp_path / "junk.safetensors")
+    with pytest.raises(WeightsError, match="spokenstyle train transform"):
+        T.load(tmp_path / "missing.safetensors")
+
+
+def test_without_weights_the_planner_never_picks_transform(monkeypatch, tmp_path):
+    monkeypatch.setenv(T.WEIGHTS_ENV, str(tmp_path / "none.safetensors"))
+    engine = Engine(device="cpu")
+    for medium in MEDIA:
+        assert "transform" not in engine.plan(StyleIntent(medium=medium)).backends
+    with pytest.raises(WeightsError, match="spokenstyle train transform"):
+        engine.stylize(PHOTOS["coffee"], "watercolor", backend="transform", max_size=64)
+
+
+def test_with_weights_it_renders_the_media_it_was_trained_for(monkeypatch, tmp_path):
+    net, path = _saved(tmp_path)
+    monkeypatch.setenv(T.WEIGHTS_ENV, str(path))
+    engine = Engine(device="cpu")
+    assert engine.plan(engine.encode("watercolor")).backends == ["transform"]  # it renders the look itself
+    assert engine.plan(engine.encode("ink wash")).backends == ["transform"]
+    assert engine.plan(engine.encode("oil painting")).backends[0] != "transform"  # not trained for it
+    result = engine.stylize(PHOTOS["coffee"], "watercolor", max_size=64)
+    assert result.backends == ["transform"]
+    from spokenstyle import io as sio
+
+    x = sio.load(PHOTOS["coffee"], max_size=64)[0].pixels.unsqueeze(0)
+    with torch.no_grad():
+        want = net(x, T.embedding_of([result.intent]))[0]
+    assert float((result.tensor - want).abs().max()) < 1e-5  # the same network, through the engine
+    assert isinstance(engine.generator("transform"), T.TransformNet)
+    with pytest.raises(UsageError, match="trained for watercolor, ink_wash, not oil_painting"):
+        engine.stylize(PHOTOS["coffee"], "oil painting", backend="transform", max_size=64)
+
+
+def test_explicit_weights_option(monkeypatch, tmp_path):
+    monkeypatch.setenv(T.WEIGHTS_ENV, str(tmp_path / "none.safetensors"))
+    _, path = _saved(tmp_path)
+    engine = Engine(device="cpu")
+    out = engine.stylize(PHOTOS["coffee"], "水墨", backend="transform", max_size=48, options={"weights": str(path)})
+    assert out.backends == ["transform"] and out.tensor.shape[-1] == 48
+
+
+def test_cli_without_weights_is_one_line(tmp_path):
+    proc = run_cli("stylize", str(PHOTOS["coffee"]), "-p", "watercolor", "--backend", "transform", "-o", str(tmp_path / "o.jpg"),
+                   env={T.WEIGHTS_ENV: str(tmp_path / "none.safetensors")})
+    assert proc.returncode == 2
+    lines = stderr_lines(proc)
+    assert len(lines) == 1 and "spokenstyle train transform" in lines[0], lines
