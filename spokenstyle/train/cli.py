@@ -189,6 +189,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     engine = Engine(device="cpu")
     encoder = engine.feature_encoder(args.encoder)
+    encoder.channels(config.layer)  # an unknown --layer fails here, before the exemplars and any work
     fingerprint = encoder.fingerprint()
     state_path = str(out.with_suffix(".state.safetensors"))
     resume = resumed = start = None
@@ -203,7 +204,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
             start = resumed.decoder
     t0 = time.perf_counter()
     exemplars = adain.exemplar_pool(config.exemplars, 256, config.seed, engine.generator("exemplar"))
-    encoder.channels(config.layer)  # an unknown --layer fails here, before any work
     # Each layer's activation size on the photos: the losses' normaliser and the decoder's input scale.
     scales = resume["scales"] if resume else adain.feature_scales(encoder, contents, adain.loss_layers(config.layer))
     from dataclasses import replace
