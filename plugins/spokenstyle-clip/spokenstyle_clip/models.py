@@ -151,7 +151,15 @@ def load(model: str | os.PathLike | None, family: str, device: Any = "cpu") -> C
 
 
 def _load(path: Path, family: str, device: Any) -> ClipBundle:
-    import transformers
+    try:
+        import transformers
+    except ImportError as exc:
+        from spokenstyle.errors import UsageError
+
+        raise UsageError(
+            f"the {FAMILIES[family][2]} components of spokenstyle-clip need transformers, which is not importable "
+            f"({exc}): pip install 'transformers>=4.40'"
+        ) from None
 
     model_type, cls_name, words = FAMILIES[family]
     try:

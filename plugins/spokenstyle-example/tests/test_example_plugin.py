@@ -16,6 +16,7 @@ import pytest
 import torch
 
 import spokenstyle
+import spokenstyle.plugins
 from spokenstyle.cli import main
 from spokenstyle.protocols import check
 from spokenstyle.testing import isolated_plugins, spokenstyle_plugins  # noqa: F401 - the pytest fixture
