@@ -204,3 +204,19 @@ def test_hookspec_docstrings_point_at_real_protocols():
         for ref in re.findall(r"spokenstyle\.protocols\.(\w+)", doc):
             assert hasattr(protocols, ref), (name, ref)
     assert "generator(content, embedding)" not in hookspecs.register_generators.__doc__
+
+
+def test_check_plugin_imports_lazy_factories_and_names_the_broken_member(tmp_path, monkeypatch):
+    from spokenstyle.testing import check_plugin
+
+    (tmp_path / "lazy_broken_backend.py").write_text("class B:\n    priority = 'top'\n    def stylize(self, c, i, **k):\n        return c\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    class Plugin:
+        @spokenstyle.hookimpl
+        def register_style_backends(self, register):
+            register("lazy-broken", "lazy_broken_backend:B")
+
+    with pytest.raises(ContractError, match="style backend 'lazy-broken' has priority='top'; it must be a number.*'lazy-plugin'"):
+        check_plugin(Plugin(), name="lazy-plugin")
+    assert [c.name for c in check_plugin(_plugin("register_style_backends", "fine", Fine))] == ["fine"]

@@ -19,7 +19,7 @@ import spokenstyle
 import spokenstyle.plugins
 from spokenstyle.cli import main
 from spokenstyle.protocols import check
-from spokenstyle.testing import isolated_plugins, spokenstyle_plugins  # noqa: F401 - the pytest fixture
+from spokenstyle.testing import check_plugin, isolated_plugins, spokenstyle_plugins  # noqa: F401 - the pytest fixture
 
 from spokenstyle_example import components, plugin
 
@@ -28,12 +28,11 @@ PHOTO = torch.linspace(0, 1, 3 * 24 * 32).reshape(1, 3, 24, 32)
 
 # ------------------------------------------------------------------------- in-process
 def test_every_component_meets_its_protocol(spokenstyle_plugins):
+    components = check_plugin(plugin, name="example")  # imports every lazy factory and checks it
+    assert {(c.kind, c.name) for c in components} == {
+        ("text_encoder", "example-emoji"), ("generator", "example-levels"), ("style_backend", "example-posterize")}
+    check(components[0].create(), components[0].kind, "example")  # a created component, too
     spokenstyle_plugins.register(plugin, name="example")
-    for kind, name in [("text_encoder", "example-emoji"), ("generator", "example-levels"),
-                       ("style_backend", "example-posterize")]:
-        comp = spokenstyle_plugins.get(kind, name)
-        check(comp.load(), kind, "example", name=name)
-        assert comp.plugin == "example"
     assert spokenstyle_plugins.get("style_backend", "example-poster").name == "example-posterize"  # alias
 
 
