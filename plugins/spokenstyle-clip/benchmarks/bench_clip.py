@@ -3,7 +3,7 @@ seconds per optimisation step at 256², with the tiny test checkpoint and with a
 sized one (transformers' default CLIPConfig, random weights: the real weights cannot be
 fetched offline; the cost of a step does not depend on the weights' values).
 
-    python plugins/spokenstyle-clip/benchmarks/bench_clip.py [--steps 3] [--repeat 20] [--skip-real]
+    python plugins/spokenstyle-clip/benchmarks/bench_clip.py [--steps 3] [--repeat 20] [--skip-real] [--threads N]
 
 Prints a Markdown table (medians). No network: HF_HUB_OFFLINE=1, models written to a temp dir.
 """
@@ -34,9 +34,13 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--skip-real", action="store_true")
     ap.add_argument("--encoder", default="vgg19", help="content-loss feature encoder")
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     args = ap.parse_args(argv)
 
     import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     import spokenstyle
     from spokenstyle import io as sio
@@ -69,7 +73,9 @@ def main(argv=None):
             per_step = (time.perf_counter() - t) / args.steps
             rows.append((label, f"{params / 1e6:.1f} M", f"{setup:.2f}", f"{latency * 1e3:.1f}", f"{per_step:.2f}"))
             print(f"measured {label}", file=sys.stderr)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, content encoder {args.encoder}, 16 crops, 256x256")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, content encoder {args.encoder}, 16 crops, 256x256, "
+          f"load average {load:.1f} on {os.cpu_count()} CPUs at the end")
     print("| checkpoint | parameters | encoder start (s) | encode latency (ms) | clip s/step at 256² |")
     print("|---|---:|---:|---:|---:|")
     for r in rows:

@@ -184,3 +184,21 @@ def test_importing_the_plugin_module_imports_no_transformers():
     code = "import sys, spokenstyle_clip.plugin, spokenstyle.plugins as p; p.get_plugin_manager().names('text_encoder'); print('transformers' in sys.modules, 'torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out[0] == "False"
+
+
+def test_readme_lists_every_backend_option_as_declared():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for name, text in ClipBackend.options.items():
+        assert f"| `{name}` | {text} |" in readme, name
+
+
+@pytest.mark.parametrize("encoder, prompt", [("clip", "a dreamy pastel watercolor"), ("chinese-clip", "梦幻的粉彩水彩")])
+def test_the_command_line_of_the_issue(configured, tmp_path, encoder, prompt, capsys):
+    out = tmp_path / f"{encoder}.png"
+    args = ["stylize", str(COFFEE), "-p", prompt, "--text-encoder", encoder, "--backend", "clip", "--max-size", "48",
+            "-O", "steps=2", "-O", "crops=2", "-O", "encoder=random", "-o", str(out), "--json"]
+    assert main(args) == 0, capsys.readouterr().err
+    record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert record["backends"] == ["clip"] and record["intent"]["encoder"] == encoder
+    styled = sio.load(out)[0].pixels
+    assert styled.shape[-2:] == photo(48).shape[-2:] and float((styled - photo(48)[0]).abs().mean()) > 0.001
