@@ -272,6 +272,11 @@ def traits(factory: Any) -> BackendTraits:
     )
 
 
+def warmup_of(backend: Any) -> Callable[[Any], None] | None:
+    """A created backend's optional ``warmup(device)`` (checked callable by :func:`check`), or None."""
+    return getattr(backend, "warmup", None)
+
+
 def class_handles(factory: Any) -> Callable[[Any], bool] | None | str:
     """A backend's ``handles``: the callable when it can be asked on the factory (a static or
     class method, or a non-class factory's attribute), ``"instance"`` when it is an instance
@@ -419,5 +424,5 @@ def check(obj: Any, kind: str, origin: str = "", *, name: str | None = None, fac
 
 __all__ = [
     "BackendTraits", "Command", "ContractError", "FeatureEncoderContract", "Generator", "Option", "Options",
-    "PluginError", "RESERVED_OPTIONS", "StyleBackend", "TextEncoder", "check", "check_options", "class_handles", "traits",
+    "PluginError", "RESERVED_OPTIONS", "StyleBackend", "TextEncoder", "check", "check_options", "class_handles", "traits", "warmup_of",
 ]

@@ -220,3 +220,14 @@ def test_check_plugin_imports_lazy_factories_and_names_the_broken_member(tmp_pat
     with pytest.raises(ContractError, match="style backend 'lazy-broken' has priority='top'; it must be a number.*'lazy-plugin'"):
         check_plugin(Plugin(), name="lazy-plugin")
     assert [c.name for c in check_plugin(_plugin("register_style_backends", "fine", Fine))] == ["fine"]
+
+
+def test_engine_and_planner_read_plugin_members_only_through_protocols():
+    """The contract is written once: no getattr of a plugin member outside protocols.py."""
+    from pathlib import Path
+
+    members = ("media", "priority", "applies_look", "uses_style_image", "options", "handles", "warmup", "stylize", "encode")
+    for module in ("engine.py", "planner.py"):
+        source = (Path(spokenstyle.__file__).parent / module).read_text(encoding="utf-8")
+        for member in members:
+            assert not re.search(rf"getattr(_static)?\([^)]*['\"]{member}['\"]", source), (module, member)
