@@ -173,6 +173,10 @@ class Options(Mapping):
             return stylize(*args, **kwargs)
 
         with_defaults.__spokenstyle_options__ = self  # type: ignore[attr-defined]
+        # help() and inspect show the declared defaults; inspect.unwrap() gives the source's signature.
+        shown = [p.replace(default=defaults[p.name]) if p.name in defaults and p.kind is p.KEYWORD_ONLY else p
+                 for p in params.values()]
+        with_defaults.__signature__ = sig.replace(parameters=shown)  # type: ignore[attr-defined]
         return with_defaults
 
 

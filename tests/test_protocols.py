@@ -187,9 +187,11 @@ def test_adain_declares_its_defaults_once_and_explain_prints_them():
     from spokenstyle.builtins.adain import DEFAULT_TILE, AdaINBackend
 
     assert isinstance(AdaINBackend.options, Options)
-    sig = inspect.signature(AdaINBackend.stylize)
+    source = inspect.signature(inspect.unwrap(AdaINBackend.stylize))
+    shown = inspect.signature(AdaINBackend.stylize)
     for name in AdaINBackend.options:
-        assert sig.parameters[name].default is inspect.Parameter.empty, name  # the default lives in the Option only
+        assert source.parameters[name].default is inspect.Parameter.empty, name  # the default lives in the Option only
+        assert shown.parameters[name].default == AdaINBackend.options.defaults[name], name  # and help() shows it
     assert AdaINBackend.options.defaults["tile_size"] == DEFAULT_TILE
     assert AdaINBackend.options.defaults["match_colors"] is True
     with isolated_plugins():

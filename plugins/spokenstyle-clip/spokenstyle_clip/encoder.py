@@ -20,6 +20,7 @@ import os
 import unicodedata
 from typing import Any
 
+from spokenstyle.errors import UsageError
 from spokenstyle.intent import EMBEDDING_DIM, StyleIntent, intent_embedding
 
 from . import models
@@ -46,8 +47,13 @@ class _ClipTextEncoder:
 
     def __init__(self, model: str | os.PathLike | None = None, *, device: Any = "cpu", margin: float | None = None) -> None:
         self.bundle = models.load(model, self.family, device)
-        env_margin = os.environ.get("SPOKENSTYLE_CLIP_MARGIN", "").strip()
-        self.margin = float(margin if margin is not None else (env_margin or DEFAULT_MARGIN))
+        if margin is None:
+            env_margin = os.environ.get("SPOKENSTYLE_CLIP_MARGIN", "").strip()
+            try:
+                margin = float(env_margin) if env_margin else DEFAULT_MARGIN
+            except ValueError:
+                raise UsageError(f"SPOKENSTYLE_CLIP_MARGIN={env_margin!r} is not a number; use e.g. 0.02") from None
+        self.margin = float(margin)
         self.prototypes = prototypes()
         texts = [t for p in self.prototypes for t in p.texts]
         feats = self.bundle.text_features(texts + list(NEUTRAL))

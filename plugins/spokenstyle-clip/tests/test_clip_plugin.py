@@ -93,6 +93,12 @@ def test_a_prompt_near_nothing_changes_nothing(configured, monkeypatch):
     assert all("not taken" in n for n in intent.notes if n.startswith("clip:"))
 
 
+def test_a_bad_margin_is_a_usage_error(configured, monkeypatch):
+    monkeypatch.setenv("SPOKENSTYLE_CLIP_MARGIN", "lots")
+    with pytest.raises(UsageError, match="SPOKENSTYLE_CLIP_MARGIN='lots' is not a number"):
+        spokenstyle.Engine(text_encoder="clip")
+
+
 # ------------------------------------------------------------------------ clear errors
 def test_no_model_configured_says_which_variable_to_set(monkeypatch):
     monkeypatch.delenv("SPOKENSTYLE_CLIP_MODEL", raising=False)
@@ -174,7 +180,7 @@ def test_clip_backend_picks_chinese_clip_for_a_chinese_prompt_and_checks_options
 def test_backend_options_are_declared_once():
     import inspect
 
-    sig = inspect.signature(ClipBackend.stylize)
+    sig = inspect.signature(inspect.unwrap(ClipBackend.stylize))
     assert all(sig.parameters[name].default is inspect.Parameter.empty for name in ClipBackend.options)
     assert ClipBackend.options.defaults["steps"] == 60
 
