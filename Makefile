@@ -1,6 +1,7 @@
 # Two entry points for a fresh machine (see README):
 #   make demo   set up .venv, build spokenstyle, run the demo
-#   make test   set up .venv, build spokenstyle (CUDA kernels too when nvcc is present), run the tests
+#   make test   set up .venv, build spokenstyle (CUDA kernels too when nvcc is present), install the
+#               first-party plugins in plugins/, run the tests of both
 # Variables: PYTHON (the interpreter that creates .venv), TORCH (torch requirement; 2.14.1 is a
 # CUDA build, which also runs on CPU-only machines), MAX_JOBS (parallel compile jobs).
 
@@ -26,8 +27,13 @@ build: setup
 	MAX_JOBS=$(MAX_JOBS) $(PIP) install -q --no-build-isolation -e ".[test]"
 	$(PY) -m spokenstyle.cli doctor
 
+# The first-party plugins (plugins/*, each its own distribution) are installed and tested with the
+# core: spokenstyle-clip pulls in transformers; their tests build tiny models, no network.
+PLUGINS := plugins/spokenstyle-clip plugins/spokenstyle-example
+
 test: build
-	$(PY) -m pytest tests -q -p no:cacheprovider
+	$(PIP) install -q --no-build-isolation $(addprefix -e ,$(PLUGINS))
+	$(PY) -m pytest tests $(PLUGINS) -q -p no:cacheprovider
 
 demo: build
 	$(PY) examples/demo.py

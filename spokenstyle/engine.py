@@ -28,6 +28,7 @@ from .intent import StyleIntent, check_strength
 from .looks import Look
 from .planner import COLOR_MODE_WORDS, Planner, check_backend_arg, check_seed, preserve_mode
 from .planner import AUTO, MAX_SEED, RESERVED_OPTIONS, Plan  # noqa: F401  (re-exported: spokenstyle.engine.Plan)
+from .protocols import warmup_of
 from .plugins import PluginManager, get_plugin_manager
 
 #: The feature encoder texture backends and training use unless told otherwise.
@@ -169,9 +170,7 @@ class Engine:
         self.max_pixels = max_pixels
         component = self.plugins.get("text_encoder", text_encoder)
         self.text_encoder_name = component.name
-        self.text_encoder = component.create()
-        if not callable(getattr(self.text_encoder, "encode", None)):
-            raise UsageError(f"text encoder '{component.name}' (plugin '{component.plugin}') has no encode(prompt) method")
+        self.text_encoder = component.create()  # checked against protocols.TextEncoder by create()
         self._backends: dict[str, Any] = {}
         self._warm: set[str] = set()
         self._generators: dict[str, Any] = {}
@@ -206,8 +205,8 @@ class Engine:
         with self._lock:
             instance = self._instance(comp)
             if comp.name not in self._warm:
-                warmup = getattr(instance, "warmup", None)
-                if callable(warmup):  # optional: first-call set-up belongs to "setup", not "stylize"
+                warmup = warmup_of(instance)
+                if warmup is not None:  # optional: first-call set-up belongs to "setup", not "stylize"
                     warmup(self.device)
                 self._warm.add(comp.name)
             return instance
@@ -215,10 +214,8 @@ class Engine:
     def _instance(self, comp) -> Any:
         with self._lock:
             if comp.name not in self._backends:
-                instance = comp.create()
-                if not callable(getattr(instance, "stylize", None)):
-                    raise UsageError(f"style backend '{comp.name}' (plugin '{comp.plugin}') has no stylize() method")
-                self._backends[comp.name] = instance
+                # create() checks the instance against protocols.StyleBackend (stylize and all)
+                self._backends[comp.name] = comp.create()
             return self._backends[comp.name]
 
     def backend_options(self, name: str) -> dict[str, str]:

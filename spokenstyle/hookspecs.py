@@ -12,7 +12,9 @@ The ``register_*`` hooks receive a ``register`` callback with the signature
 ``register(name, factory, *, description="", aliases=())``. ``factory`` is a class, a
 callable, or a lazy ``"package.module:attr"`` string that is imported only when the component
 is first used, so discovering plugins never imports torch-heavy code. What each kind of
-component must implement is in ``docs/plugins.md``.
+component must implement is written once, in :mod:`spokenstyle.protocols` (and explained in
+``docs/plugins.md``); a component that breaks it is refused with an error naming the member
+and the plugin.
 
 Hook implementations may accept fewer arguments than the spec (pluggy's rule).
 """
@@ -30,22 +32,40 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 @hookspec
 def register_text_encoders(register):
-    """Register text encoders: objects with ``encode(prompt: str) -> StyleIntent``."""
+    """Register text encoders (:class:`spokenstyle.protocols.TextEncoder`).
+
+    ``factory()`` (no arguments) makes an object with ``encode(prompt: str) -> StyleIntent``;
+    the engine creates it once per ``Engine(text_encoder=name)``.
+    """
 
 
 @hookspec
 def register_generators(register):
-    """Register generators: callables ``generator(content, embedding) -> image tensor``."""
+    """Register generators (:class:`spokenstyle.protocols.Generator`).
+
+    ``factory(**options)`` makes a callable (usually an ``nn.Module``) that backends fetch with
+    ``engine.generator(name, **options)``; its call signature is its own (the built-in
+    ``exemplar``: ``(intent, size=, seed=, device=)``; the ``adain_decoder``: ``(features)``).
+    """
 
 
 @hookspec
 def register_feature_encoders(register):
-    """Register feature encoders: factories ``(**options) -> spokenstyle.encoders.FeatureEncoder``."""
+    """Register feature encoders: ``factory(**options)`` makes a
+    :class:`spokenstyle.encoders.FeatureEncoder` (``encoder(x, layers) -> {layer: tensor}``),
+    which the engine creates once per options (``engine.feature_encoder(name, **options)``)."""
 
 
 @hookspec
 def register_style_backends(register):
-    """Register style backends: objects with ``stylize(content, intent, *, style, seed, engine)``."""
+    """Register style backends (:class:`spokenstyle.protocols.StyleBackend`).
+
+    ``factory()`` (no arguments) makes an object with
+    ``stylize(content, intent, *, style=None, seed=None, engine=None, **options) -> tensor``;
+    the planner reads the factory's class attributes ``media``, ``priority``,
+    ``applies_look``, ``uses_style_image``, ``options`` and calls ``handles(intent)`` on it,
+    without creating the backend. ``warmup(device)``, if present, runs once after creation.
+    """
 
 
 @hookspec
@@ -53,6 +73,7 @@ def register_commands(cli):
     """Add subcommands to the ``spokenstyle`` command line.
 
     ``cli`` is a :class:`spokenstyle.cli.CommandRegistry`; call
-    ``cli.add_command(name, func, help=...)`` and add arguments to the argparse parser it
-    returns. ``func(args)`` returns an exit code (or None for 0).
+    ``cli.add_command(name, func, help=..., aliases=())`` and add arguments to the argparse
+    parser it returns. ``func(args)`` (:class:`spokenstyle.protocols.Command`) gets the
+    ``argparse.Namespace`` and returns an exit code (None for 0).
     """

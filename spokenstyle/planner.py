@@ -2,7 +2,8 @@
 
 Everything here decides; nothing here runs a backend. Planning reads what a backend declares on
 its class (``media``, ``priority``, ``applies_look``, ``uses_style_image``, ``options``,
-``handles``), so planning, ``explain`` and listing options never create a backend or load its
+``handles``), through :mod:`spokenstyle.protocols` (which the plugin manager checked them
+against when the class was imported), so planning, ``explain`` and listing options never create a backend or load its
 weights. :class:`~spokenstyle.engine.Engine` delegates ``plan``, ``backend_options`` and
 ``split_options`` here, and so do looks (:mod:`spokenstyle.looks`).
 
@@ -17,7 +18,6 @@ against the installed backends.
 from __future__ import annotations
 
 import difflib
-import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -25,11 +25,9 @@ from typing import Any, Callable, Sequence
 from .color import PRESERVE_COLOR_MODES
 from .errors import UsageError
 from .intent import StyleIntent, check_strength
+from .protocols import RESERVED_OPTIONS, class_handles, traits  # noqa: F401 (RESERVED_OPTIONS re-exported)
 
 AUTO = "auto"
-
-#: Keyword arguments the engine itself passes to a backend's ``stylize``; no option may use them.
-RESERVED_OPTIONS = frozenset({"content", "intent", "style", "seed", "engine"})
 
 #: What each ``preserve_color`` mode does, in words (the engine's notes).
 COLOR_MODE_WORDS = {
@@ -166,7 +164,7 @@ class Planner:
         if names:
             comps = [self.plugins.get("style_backend", n) for n in names]
             notes = ["backend chosen by the caller"]
-            if style and not any(getattr(c.load(), "uses_style_image", False) for c in comps):
+            if style and not any(traits(c.load()).uses_style_image for c in comps):
                 notes.append("the style image was not used: none of these backends takes one")
             return Plan([c.name for c in comps], notes)
 
@@ -177,11 +175,10 @@ class Planner:
         candidates = []
         # Only a medium or a style image needs a look at the backends (which imports them).
         # A broken lazy backend is skipped with its one warning: it cannot break planning.
+        # loadable() imports each factory and checks it against protocols.StyleBackend.
         for comp, factory in self.plugins.loadable("style_backend") if (intent.medium or style) else ():
-            media = tuple(getattr(factory, "media", ()) or ())
-            uses_style = bool(getattr(factory, "uses_style_image", False))
-            prio = getattr(factory, "priority", 0)
-            candidates.append((comp, factory, media, uses_style, prio))
+            t = traits(factory)
+            candidates.append((comp, factory, t.media, t.uses_style_image, t.priority))
         if intent.medium:
             ranked = sorted((c for c in candidates if intent.medium in c[2] or "*" in c[2]), key=_rank)
             for comp, factory, _media, _uses_style, _prio in ranked:
@@ -219,13 +216,9 @@ class Planner:
         a staticmethod or classmethod; an instance method makes the planner create the backend
         (not warm it up) to ask it, the one case that costs a construction."""
         if attr != "handles":
-            return getattr(factory, attr, None)
-        raw = inspect.getattr_static(factory, "handles", None)
-        if raw is None:
-            return None
-        if isinstance(raw, (staticmethod, classmethod)) or not isinstance(factory, type):
-            return getattr(factory, "handles")
-        return getattr(self._instance(comp), "handles", None)
+            return getattr(traits(factory), attr)
+        handles = class_handles(factory)
+        return self._instance(comp).handles if handles == "instance" else handles
 
     # ------------------------------------------------------------------------------- looks
     def look(
@@ -278,7 +271,7 @@ class Planner:
                     )
         except UsageError as exc:
             raise UsageError(f"{where}: {exc}") from None
-        if style and not any(getattr(c.load(), "uses_style_image", False) for c in comps):
+        if style and not any(traits(c.load()).uses_style_image for c in comps):
             return ["the style image was not used: none of the look's backends takes one"]
         return []
 
@@ -289,21 +282,9 @@ class Planner:
         Read from the factory (the class), so listing options never creates the backend or
         loads its weights."""
         comp = self.plugins.get("style_backend", name)
-        declared = getattr(comp.load(), "options", None)
-        if declared is None:
-            return {}
-        if not isinstance(declared, Mapping) or not all(isinstance(k, str) for k in declared):
-            raise UsageError(
-                f"style backend '{name}' has options={declared!r}; it must be a dict of option name -> "
-                "one-line help, e.g. {'steps': 'optimisation steps (default 200)'}"
-            )
-        clash = sorted(RESERVED_OPTIONS.intersection(declared))
-        if clash:
-            raise UsageError(
-                f"style backend '{name}' declares the option(s) {', '.join(clash)}, which the engine passes "
-                f"itself ({', '.join(sorted(RESERVED_OPTIONS))}); the backend must rename them"
-            )
-        return {k: str(v) for k, v in declared.items()}
+        # load() checked the declaration (protocols.check_options): a mapping of identifiers, none
+        # of the engine's own argument names; an Options gives "help (default: ...)" per option.
+        return {k: str(v) for k, v in traits(comp.load()).options.items()}
 
     def split_options(self, backends: Sequence[str], options: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
         """``options`` divided among ``backends``: each gets the ones it declares (an option two

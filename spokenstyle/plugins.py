@@ -40,6 +40,7 @@ import pluggy
 
 from . import hookspecs
 from .errors import SpokenstyleError, UsageError
+from .protocols import ContractError, PluginError, check as check_contract
 
 ENTRY_POINT_GROUP = "spokenstyle"
 BUILTIN_PLUGIN = "builtins"
@@ -56,10 +57,6 @@ _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 class PluginWarning(UserWarning):
     """A plugin failed to load or register and was left out."""
-
-
-class PluginError(SpokenstyleError):
-    """A plugin failed to load (raised instead of a warning under SPOKENSTYLE_STRICT_PLUGINS=1)."""
 
 
 class PluginConflictError(PluginError):
@@ -115,9 +112,14 @@ class Component:
     aliases: tuple[str, ...] = ()
     plugin: str = ""
     builtin: bool = False
+    origin: str = ""  # "plugin 'p' (distribution d 1.0)", for messages
+    _checked: bool = field(default=False, repr=False, compare=False)
 
     def load(self) -> Callable[..., Any]:
-        """The factory, importing it first if it is a lazy "module:attr" string."""
+        """The factory, importing it first if it is a lazy "module:attr" string, checked once
+        against its kind's contract (:func:`spokenstyle.protocols.check`): a class that lacks
+        a member, or has one of the wrong type, is a :class:`~spokenstyle.protocols.ContractError`
+        naming the member and the plugin."""
         if isinstance(self.factory, str):
             module_name, _, attr = self.factory.partition(":")
             try:
@@ -130,6 +132,9 @@ class Component:
                     f"imported from {self.factory!r}: {type(exc).__name__}: {exc}"
                 ) from exc
             self.factory = obj
+        if not self._checked:
+            check_contract(self.factory, self.kind, self.origin or f"plugin '{self.plugin}'", name=self.name, factory=True)
+            self._checked = True
         return self.factory
 
     def create(self, **kwargs: Any) -> Any:
@@ -137,7 +142,7 @@ class Component:
         SystemExit included: a plugin never ends the host) is a PluginError naming it."""
         factory = self.load()
         try:
-            return factory(**kwargs)
+            made = factory(**kwargs)
         except (SpokenstyleError, KeyboardInterrupt):
             raise
         except BaseException as exc:  # noqa: BLE001
@@ -147,6 +152,7 @@ class Component:
                 f"{KINDS[self.kind][1]} '{self.name}' from plugin '{self.plugin}' failed to start: "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
+        return check_contract(made, self.kind, self.origin or f"plugin '{self.plugin}'", name=self.name, factory=False)
 
 
 class PluginManager:
@@ -450,14 +456,30 @@ class PluginManager:
         """Run every plugin's ``register_commands(cli)``; a failing plugin warns and is skipped."""
         for impl in self._pm.hook.register_commands.get_hookimpls():
             info = self._infos.get(impl.plugin_name)
+            checked = _CheckedCommands(cli, info.origin if info is not None else f"plugin '{impl.plugin_name}'")
             try:
                 with cli.owned_by(impl.plugin_name):
-                    impl.function(**{arg: cli for arg in impl.argnames})
+                    impl.function(**{arg: checked for arg in impl.argnames})
             except BaseException as exc:  # noqa: BLE001 - a hook may raise anything, a conflict included
                 if info is not None and not isinstance(exc, PluginConflictError):
                     self._fail(info, "register its commands", exc)
                 else:
                     self._conflict_found(str(exc), exc)
+
+
+class _CheckedCommands:
+    """The ``cli`` a plugin's ``register_commands`` receives: the CLI's CommandRegistry, whose
+    ``add_command`` first checks the handler against :class:`spokenstyle.protocols.Command`."""
+
+    def __init__(self, cli: Any, origin: str) -> None:
+        self._cli, self._origin = cli, origin
+
+    def add_command(self, name: str, func: Any, *args: Any, **kwargs: Any) -> Any:
+        check_contract(func, "command", self._origin, name=name)
+        return self._cli.add_command(name, func, *args, **kwargs)
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._cli, attr)
 
 
 class _Registrar:
@@ -484,7 +506,8 @@ class _Registrar:
             if comp.kind == self.kind and ({comp.name, *comp.aliases} & {name, *aliases}):
                 raise PluginError(f"registers {words} '{name}' twice")
         self.pending.append(
-            Component(self.kind, name, factory, description, tuple(aliases), self.info.name, self.info.builtin)
+            Component(self.kind, name, factory, description, tuple(aliases), self.info.name, self.info.builtin,
+                      "built into spokenstyle" if self.info.builtin else self.info.origin)
         )
 
 

@@ -15,6 +15,12 @@ pytest fixture: add ``pytest_plugins = ["spokenstyle.testing"]`` to your ``conft
         spokenstyle_plugins.register(my_plugin_module)
         result = spokenstyle.stylize(photo, "posterize", backend="posterize")
 
+Check a plugin against :mod:`spokenstyle.protocols` (every factory imported, lazy ones too)::
+
+    from spokenstyle.testing import check_plugin
+
+    components = check_plugin(my_plugin_module)   # raises ContractError / PluginError, naming the member
+
 Inside, the isolated :class:`~spokenstyle.plugins.PluginManager` is the process-wide one, so
 ``spokenstyle.Engine()``, ``spokenstyle.stylize`` and the CLI's ``main()`` all use it; installed
 entry-point plugins are left out unless ``entry_points=True``. The previous manager is restored
@@ -40,6 +46,20 @@ def isolated_plugins(*plugins: Any, entry_points: bool = False, env: dict | None
         yield pm
     finally:
         set_plugin_manager(previous)
+
+
+def check_plugin(plugin: Any, *, name: str | None = None) -> list:
+    """Register ``plugin`` in a fresh manager, import every component it registers (lazy
+    ``"module:attr"`` factories included) and check each against its kind's contract in
+    :mod:`spokenstyle.protocols`; returns the components. A plugin that fails to register, a
+    factory that does not import, or a component that breaks its contract raises (strict mode:
+    nothing is only warned about)."""
+    pm = PluginManager(entry_points=False, env={"SPOKENSTYLE_STRICT_PLUGINS": "1"})
+    registered = pm.register(plugin, name=name)
+    components = [c for c in pm.components() if c.plugin == registered]
+    for comp in components:
+        comp.load()  # imports, then protocols.check(factory, kind, origin, name=...)
+    return components
 
 
 try:

@@ -24,7 +24,8 @@ import torch.nn.functional as F
 from .. import ops
 from ..errors import UsageError
 from ..intent import StyleIntent
-from .texture import TEXTURE_MEDIA, check_weights, style_images
+from ..protocols import Option, Options
+from .texture import STYLE_WEIGHTS, TEXTURE_MEDIA, check_weights, style_images
 
 DEFAULT_TILE = 1024
 #: The encoder whose decoder the package ships and the backend uses unless told otherwise:
@@ -44,16 +45,16 @@ class AdaINBackend:
     priority = 20  # feed-forward: the planner's first choice for a medium
     uses_style_image = True
     applies_look = False
-    options = {
-        "alpha": "content (0) to style (1) trade-off; default: the strength",
-        "style_weights": "one weight per style image when several are given (default: equal)",
-        "encoder": f"feature encoder (default: {DEFAULT_ENCODER})",
-        "decoder": "decoder weights file (default: the one shipped for the encoder)",
-        "style_size": "long side the style image is resized to (default 512)",
-        "tile_size": f"largest side processed in one piece (default {DEFAULT_TILE}); larger inputs are tiled",
-        "progress": "show a progress bar over tiles (default: off)",
-        "match_colors": "map the output's colours to the style image's colour statistics (default: on)",
-    }
+    options = Options(
+        Option("alpha", None, "content (0) to style (1) trade-off", shown="the strength"),
+        STYLE_WEIGHTS,
+        Option("encoder", DEFAULT_ENCODER, "feature encoder"),
+        Option("decoder", None, "decoder weights file", shown="the one shipped for the encoder"),
+        Option("style_size", 512, "long side the style image is resized to"),
+        Option("tile_size", DEFAULT_TILE, "largest side processed in one piece; larger inputs are tiled"),
+        Option("progress", False, "show a progress bar over tiles"),
+        Option("match_colors", True, "map the output's colours to the style image's colour statistics"),
+    )
 
     def __init__(self) -> None:
         self._models: dict[tuple, tuple[Any, Any]] = {}
@@ -95,6 +96,7 @@ class AdaINBackend:
 
     # ----------------------------------------------------------------------- stylize
     @torch.no_grad()
+    @options.apply  # the defaults are the Options' above
     def stylize(
         self,
         content: torch.Tensor,
@@ -103,14 +105,14 @@ class AdaINBackend:
         style: Any = None,
         seed: int | None = None,
         engine: Any = None,
-        alpha: float | None = None,
-        style_weights: Any = None,
-        encoder: str = DEFAULT_ENCODER,
-        decoder: str | None = None,
-        style_size: int = 512,
-        tile_size: int = DEFAULT_TILE,
-        progress: bool = False,
-        match_colors: bool = True,
+        alpha: float | None,
+        style_weights: Any,
+        encoder: str,
+        decoder: str | None,
+        style_size: int,
+        tile_size: int,
+        progress: bool,
+        match_colors: bool,
         **_: Any,
     ) -> torch.Tensor:
         alpha = intent.strength if alpha is None else alpha

@@ -33,6 +33,7 @@ import torch.nn.functional as F
 
 from .. import color
 from ..intent import StyleIntent
+from ..protocols import Options
 
 #: Media the grade renders completely (their look *is* a grade): the planner's contract.
 GRADE_MEDIA = ("vintage_film",)
@@ -71,6 +72,7 @@ class GradeBackend:
     #: Media this backend renders fully (see docs/plugins.md, "How the planner picks backends").
     media = GRADE_MEDIA
     uses_style_image = False
+    options = Options()  # no knobs: the intent says everything
 
     def handles(self, intent: StyleIntent) -> bool:
         return intent.medium in self.media

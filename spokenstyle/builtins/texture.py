@@ -10,10 +10,15 @@ import torch.nn.functional as F
 
 from ..errors import UsageError
 from ..intent import MEDIA, StyleIntent
+from ..protocols import Option
 from .grade import GRADE_MEDIA
 
 #: Media a texture backend renders (the grade alone renders the others).
 TEXTURE_MEDIA: tuple[str, ...] = tuple(m for m in MEDIA if m not in GRADE_MEDIA)
+
+#: The option every texture backend that blends several style images declares (read by
+#: :func:`check_weights`), declared here once with its default.
+STYLE_WEIGHTS = Option("style_weights", None, "one weight per style image when several are given", shown="equal")
 
 
 def resize_long(x: torch.Tensor, size: int | None) -> torch.Tensor:
