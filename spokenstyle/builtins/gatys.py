@@ -42,6 +42,7 @@ from torch import nn
 from ..errors import UsageError
 from ..intent import StyleIntent
 from ..ops import gram, style_loss
+from ..protocols import Option, Options
 from .texture import TEXTURE_MEDIA, as_style_list, check_weights, style_images
 
 DEFAULT_STYLE_LAYERS: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
@@ -312,22 +313,23 @@ class GatysBackend:
     applies_look = False  # the planner runs 'grade' after us for the colour look
     uses_style_image = True
 
-    options = {
-        "steps": "loss evaluations at the coarsest pyramid level (the only level with pyramid=False); "
-                 f"each finer level runs half as many (default {DEFAULT_STEPS})",
-        "style_weight": "weight of the style (Gram) loss, multiplied by strength (default 1.0)",
-        "content_weight": "weight of the content loss at the content layer (default 0.1)",
-        "tv_weight": "weight of the total-variation smoothness loss (default 1.0)",
-        "optimizer": "'lbfgs' (default) or 'adam'",
-        "pyramid": "optimise coarse to fine, from a long side of 128-255 px up (default True)",
-        "layers": "encoder layers for the style loss (default relu1_1,relu2_1,relu3_1,relu4_1,relu5_1)",
-        "content_layer": "encoder layer for the content loss (default relu4_2)",
-        "encoder": "feature encoder: a registered name ('vgg19', 'random') or a FeatureEncoder (default 'vgg19')",
-        "style_size": "long side of the style image at full output size, in pixels (default: the output's)",
-        "style_weights": "one weight per style image when several are given; their Gram matrices are blended (default: equal)",
-        "tile_size": "pyramid levels with a longer side than this are optimised in overlapping tiles (default 1024)",
-        "progress": "show a progress bar on stderr (default False)",
-    }
+    options = Options(
+        Option("steps", DEFAULT_STEPS, "loss evaluations at the coarsest pyramid level (the only level with "
+               "pyramid=False); each finer level runs half as many"),
+        Option("style_weight", 1.0, "weight of the style (Gram) loss, multiplied by strength"),
+        Option("content_weight", 0.1, "weight of the content loss at the content layer"),
+        Option("tv_weight", 1.0, "weight of the total-variation smoothness loss"),
+        Option("optimizer", "lbfgs", "'lbfgs' or 'adam'"),
+        Option("pyramid", True, "optimise coarse to fine, from a long side of 128-255 px up"),
+        Option("layers", DEFAULT_STYLE_LAYERS, "encoder layers for the style loss"),
+        Option("content_layer", DEFAULT_CONTENT_LAYER, "encoder layer for the content loss"),
+        Option("encoder", "vgg19", "feature encoder: a registered name ('vgg19', 'random') or a FeatureEncoder"),
+        Option("style_size", None, "long side of the style image at full output size, in pixels", shown="the output's"),
+        Option("style_weights", None, "one weight per style image when several are given; their Gram matrices "
+               "are blended", shown="equal"),
+        Option("tile_size", DEFAULT_TILE, "pyramid levels with a longer side than this are optimised in overlapping tiles"),
+        Option("progress", False, "show a progress bar on stderr"),
+    )
 
     @classmethod
     def handles(cls, intent: StyleIntent) -> bool:
@@ -354,6 +356,7 @@ class GatysBackend:
         self.stylize(x, StyleIntent(), style=x.flip(-1), steps=1, pyramid=False)
 
     # --------------------------------------------------------------------------- stylize
+    @options.apply  # the defaults are the Options' above
     def stylize(
         self,
         content: torch.Tensor,
@@ -362,19 +365,19 @@ class GatysBackend:
         style: Any = None,
         seed: int | None = None,
         engine: Any = None,
-        steps: int = DEFAULT_STEPS,
-        style_weight: float = 1.0,
-        content_weight: float = 0.1,
-        tv_weight: float = 1.0,
-        optimizer: str = "lbfgs",
-        pyramid: bool = True,
-        layers: Sequence[str] | str = DEFAULT_STYLE_LAYERS,
-        content_layer: str = DEFAULT_CONTENT_LAYER,
-        encoder: Any = "vgg19",
-        style_size: int | None = None,
-        style_weights: Any = None,
-        tile_size: int = DEFAULT_TILE,
-        progress: bool = False,
+        steps: int,
+        style_weight: float,
+        content_weight: float,
+        tv_weight: float,
+        optimizer: str,
+        pyramid: bool,
+        layers: Sequence[str] | str,
+        content_layer: str,
+        encoder: Any,
+        style_size: int | None,
+        style_weights: Any,
+        tile_size: int,
+        progress: bool,
         **_: Any,
     ) -> torch.Tensor:
         """Stylize ``content`` ((N, 3, H, W) sRGB in [0, 1]); returns a tensor of the same shape.
