@@ -147,6 +147,33 @@ class Checkpoint:
     metadata: dict[str, str]
     tensors: dict[str, Any]
 
+    def info(self, path: str | os.PathLike, *, what: str = "weights") -> dict[str, Any]:
+        """The ``info`` metadata (a JSON object written by :func:`write`), or a WeightsError."""
+        try:
+            info = json.loads(self.metadata.get("info", "{}"))
+        except (ValueError, RecursionError) as exc:
+            raise WeightsError(f"{what} '{path}' have bad info metadata: {exc}") from None
+        if not isinstance(info, dict):
+            raise WeightsError(f"{what} '{path}' have bad info metadata: a JSON object is expected")
+        return info
+
+
+def write(path: str | os.PathLike, module: Any, *, fmt: str, config: Any, info: Mapping[str, Any] | None = None,
+          dtype: Any = None, metadata: Mapping[str, str] | None = None) -> Path:
+    """Write ``module``'s state dict (as ``dtype``) as safetensors, atomically, with the format,
+    the dataclass ``config``, ``info`` and any other ``metadata`` strings: what :func:`read` reads."""
+    from dataclasses import asdict
+
+    from safetensors.torch import save as to_bytes
+
+    from .io import write_atomically
+
+    tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in module.state_dict().items()}
+    meta = {"format": fmt, "config": json.dumps(asdict(config)), **(metadata or {}),
+            "info": json.dumps(dict(info or {}), ensure_ascii=False)}
+    blob = to_bytes(tensors, metadata=meta)
+    return write_atomically(path, lambda fh: fh.write(blob))
+
 
 def read(
     path: str | os.PathLike,

@@ -11,7 +11,6 @@ of the encoder the decoder was trained for (no pickles, see DESIGN "Weights and 
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -158,20 +157,10 @@ class AdaINDecoder(nn.Module):
 def save(decoder: AdaINDecoder, path: str | os.PathLike, *, encoder: str, fingerprint: str,
          info: dict[str, Any] | None = None, dtype: torch.dtype = torch.float16) -> Path:
     """Write ``decoder`` as safetensors (``dtype`` weights) atomically, with its config in the metadata."""
-    from safetensors.torch import save as to_bytes
+    from .. import checkpoints
 
-    from ..io import write_atomically
-
-    tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in decoder.state_dict().items()}
-    metadata = {
-        "format": FORMAT,
-        "config": json.dumps(asdict(decoder.config)),
-        "encoder": encoder,
-        "encoder_fingerprint": fingerprint,
-        "info": json.dumps(info or {}, ensure_ascii=False),
-    }
-    blob = to_bytes(tensors, metadata=metadata)
-    return write_atomically(path, lambda fh: fh.write(blob))
+    return checkpoints.write(path, decoder, fmt=FORMAT, config=decoder.config, info=info, dtype=dtype,
+                             metadata={"encoder": encoder, "encoder_fingerprint": fingerprint})
 
 
 @dataclass
@@ -199,12 +188,7 @@ def load(path: str | os.PathLike) -> DecoderCheckpoint:
         check=_check_config,
     )
     metadata = ckpt.metadata
-    try:
-        info = json.loads(metadata.get("info", "{}"))
-    except (ValueError, RecursionError) as exc:
-        raise WeightsError(f"decoder weights '{path}' have bad info metadata: {exc}") from None
-    if not isinstance(info, dict):
-        raise WeightsError(f"decoder weights '{path}' have bad info metadata: a JSON object is expected")
+    info = ckpt.info(path, what="decoder weights")
     decoder = AdaINDecoder(DecoderConfig(**ckpt.config))  # as large as the file's tensors, no larger
     decoder.load_state_dict({k: v.float() for k, v in ckpt.tensors.items()})
     return DecoderCheckpoint(decoder.eval(), metadata.get("encoder", ""), metadata.get("encoder_fingerprint", ""), info)

@@ -35,10 +35,9 @@ against the tensors' shapes before anything is allocated (:mod:`spokenstyle.chec
 
 from __future__ import annotations
 
-import json
 import math
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -307,18 +306,9 @@ def expected_shapes(config: TransformConfig | dict) -> dict[str, tuple[int, ...]
 def save(net: TransformNet, path: str | os.PathLike, *, info: dict[str, Any] | None = None,
          dtype: torch.dtype = torch.float32) -> Path:
     """Write ``net`` as safetensors atomically, with its config (and ``info``) in the metadata."""
-    from safetensors.torch import save as to_bytes
+    from .. import checkpoints
 
-    from ..io import write_atomically
-
-    tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in net.state_dict().items()}
-    metadata = {
-        "format": FORMAT,
-        "config": json.dumps(asdict(net.config)),
-        "info": json.dumps(info or {}, ensure_ascii=False),
-    }
-    blob = to_bytes(tensors, metadata=metadata)
-    return write_atomically(path, lambda fh: fh.write(blob))
+    return checkpoints.write(path, net, fmt=FORMAT, config=net.config, info=info, dtype=dtype)
 
 
 @dataclass
@@ -336,12 +326,7 @@ def load(path: str | os.PathLike) -> TransformCheckpoint:
         raise WeightsError(f"transform weights '{path}' do not exist; {TRAIN_HINT}")
     ckpt = checkpoints.read(path, fmt=FORMAT, schema=CONFIG_SCHEMA, expected_shapes=expected_shapes,
                             what="transform weights", kind="transform generator", check=_check_config)
-    try:
-        info = json.loads(ckpt.metadata.get("info", "{}"))
-    except (ValueError, RecursionError) as exc:
-        raise WeightsError(f"transform weights '{path}' have bad info metadata: {exc}") from None
-    if not isinstance(info, dict):
-        raise WeightsError(f"transform weights '{path}' have bad info metadata: a JSON object is expected")
+    info = ckpt.info(path, what="transform weights")
     net = TransformNet(TransformConfig(**ckpt.config))
     net.load_state_dict({k: v.float() for k, v in ckpt.tensors.items()})
     return TransformCheckpoint(net.eval(), info)
