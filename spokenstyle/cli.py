@@ -340,6 +340,31 @@ def _refuse_replacing_with_look(args: argparse.Namespace, inputs: list[Path], ou
 
 
 def _cmd_stylize(args: argparse.Namespace) -> int:
+    """One process, or one of torchrun's: then each takes a deterministic shard of the photos
+    (:func:`spokenstyle.distributed.shard`), keeps outputs already written (a rerun resumes),
+    and process 0 prints the summary of them all; every process reaches that one exchange of
+    counts, even one that failed, so none is left waiting."""
+    from . import distributed
+
+    ranks = distributed.setup()
+    tally = [0, 0, 0, 0]  # written, skipped, failed, of photos
+    crashed = True
+    try:
+        code = _stylize(args, ranks, tally)
+        crashed = False
+    finally:
+        if ranks.world > 1:
+            written, skipped, failed, total, crashes = distributed.sum_counts([*tally, int(crashed)], ranks)
+            distributed.end()
+    if ranks.world == 1:
+        return code
+    if ranks.main and total and (failed or not (args.quiet or args.json)):
+        summary = f"{written} written, {skipped} skipped, {failed} failed, of {total} photos ({ranks.world} processes)"
+        print(_printable(f"spokenstyle stylize: {summary}" if failed else summary), file=sys.stderr if failed else sys.stdout)
+    return 1 if (failed or crashes) and code == 0 else code
+
+
+def _stylize(args: argparse.Namespace, ranks: Any, tally: list[int]) -> int:
     from tqdm import tqdm
 
     from . import io as sio
@@ -377,7 +402,16 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
     if not os.access(outputs[0].parent, os.W_OK):
         raise UsageError(f"cannot write to folder '{outputs[0].parent}': permission denied")
 
-    engine = Engine(text_encoder=args.text_encoder, device=args.device, max_pixels=args.max_pixels)
+    from .distributed import shard
+
+    mine = shard(range(len(inputs)), ranks)  # every photo in one process
+    device = args.device
+    if ranks.world > 1 and device.strip().lower() in ("auto", "cuda"):
+        import torch
+
+        if torch.cuda.is_available():  # one GPU per process on its machine
+            device = f"cuda:{ranks.local % torch.cuda.device_count()}"
+    engine = Engine(text_encoder=args.text_encoder, device=device, max_pixels=args.max_pixels)
     if look is None:  # the prompt is encoded and planned once, for every photo of a batch
         look = engine.look(
             args.prompt or "",
@@ -388,13 +422,14 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
             options=options,  # validated before anything is written
             style=args.style is not None,
         )
-    if args.save_look is not None:
+    if args.save_look is not None and ranks.main:
         look.save(args.save_look)
-    if not args.quiet and not args.json:
+    if not args.quiet and not args.json and ranks.main:
         print(_printable(look.describe()))
     # A progress bar for batches, on stderr, only on a terminal (tqdm's disable=None).
     bar = tqdm(
-        total=len(inputs), unit="photo", file=sys.stderr, disable=True if (args.quiet or not batch) else None,
+        total=len(mine), unit="photo", file=sys.stderr,
+        disable=True if (args.quiet or not batch or not ranks.main) else None,
         dynamic_ncols=True,
     )
 
@@ -411,18 +446,21 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
         say(f"spokenstyle stylize: error: {src}: {_cli_words(message)}", error=True)
 
     written = skipped = 0
+    skip_existing = args.skip_existing or ranks.world > 1
+    mine_set = set(mine)
     try:
-        for i, (src, dst) in enumerate(zip(inputs, outputs)):
+        for i in mine:
+            src, dst = inputs[i], outputs[i]
             if i in failures:
                 failed(i, src, dst, failures[i])
                 bar.update(1)
                 continue
-            if args.skip_existing and dst.exists():
+            if skip_existing and dst.exists():
                 skipped += 1
                 if args.json:
-                    print(_dumps({"input": str(src), "output": str(dst), "skipped": "the output exists (--skip-existing)"}), flush=True)
+                    print(_dumps({"input": str(src), "output": str(dst), "skipped": "the output exists (--skip-existing)" if args.skip_existing else "the output exists (torchrun resumes)"}), flush=True)
                 elif not args.quiet:
-                    say(f"skipped {src}: '{dst}' exists (--skip-existing)")
+                    say(f"skipped {src}: '{dst}' exists ({'--skip-existing' if args.skip_existing else 'torchrun resumes'})")
                 bar.update(1)
                 continue
             try:
@@ -472,7 +510,9 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
             bar.update(1)
     finally:
         bar.close()
-    if batch:
+    failures = {i: m for i, m in failures.items() if i in mine_set}
+    tally[:] = [written, skipped, len(failures), len(mine)]
+    if batch and ranks.world == 1:
         summary = f"{written} written, {skipped} skipped, {len(failures)} failed, of {len(inputs)} photos"
         if failures:
             names = ", ".join(str(inputs[i]) for i in sorted(failures)[:5]) + (", ..." if len(failures) > 5 else "")
@@ -593,7 +633,7 @@ def _add_builtin_commands(cli: CommandRegistry) -> None:
     p.add_argument("--overwrite", action="store_true",
                    help="allow an output to replace its input photo (refused otherwise)")
     p.add_argument("--skip-existing", action="store_true",
-                   help="leave outputs that already exist alone (to resume a batch)")
+                   help="leave outputs that already exist alone (to resume a batch; always on under torchrun)")
     p.add_argument("--save-look", metavar="FILE", default=None,
                    help="write the resolved look (intent, backends, options, seed) to FILE, for --look (docs/looks.md)")
     p.add_argument("--look", metavar="FILE", default=None,

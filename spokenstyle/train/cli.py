@@ -138,7 +138,9 @@ def _cmd_train_transform(args: argparse.Namespace) -> int:
     try:
         result = fit(config)
     finally:
-        _end_process_group()
+        from ..distributed import end
+
+        end()
     if result.rank != 0:
         return 0  # under torchrun, rank 0 reports
     last = result.history[-1] if result.history else {}
@@ -244,13 +246,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if report["heldout"]:
             print("held out: " + ", ".join(f"{k} {v}" for k, v in report["heldout"].items()))
     return 0
-
-
-def _end_process_group() -> None:
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
 
 
 def _machine() -> str:

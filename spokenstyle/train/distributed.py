@@ -14,36 +14,11 @@ the number of ranks.
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from typing import Iterable
 
 import torch
 
-
-@dataclass(frozen=True)
-class Ranks:
-    rank: int
-    world: int
-
-    @property
-    def main(self) -> bool:
-        return self.rank == 0
-
-
-SINGLE = Ranks(0, 1)
-
-
-def setup() -> Ranks:
-    """The process group torchrun describes (``WORLD_SIZE`` > 1), created once; else SINGLE."""
-    world = int(os.environ.get("WORLD_SIZE", "1") or 1)
-    if world <= 1:
-        return SINGLE
-    import torch.distributed as dist
-
-    if not dist.is_initialized():
-        dist.init_process_group(backend="gloo")
-    return Ranks(dist.get_rank(), dist.get_world_size())
+from ..distributed import SINGLE, Ranks, barrier, setup  # noqa: F401 - the training loop's names
 
 
 def average_gradients(params: Iterable[torch.nn.Parameter], ranks: Ranks) -> None:
@@ -89,9 +64,3 @@ def gather_states(gen: torch.Generator, ranks: Ranks) -> list[torch.Tensor]:
     dist.all_gather(out, state)
     return out
 
-
-def barrier(ranks: Ranks) -> None:
-    if ranks.world > 1:
-        import torch.distributed as dist
-
-        dist.barrier()

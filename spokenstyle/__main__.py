@@ -1,0 +1,7 @@
+"""``python -m spokenstyle`` (and ``torchrun -m spokenstyle``): the ``spokenstyle`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,78 @@
+"""`torchrun -m spokenstyle stylize FOLDER`: each process a deterministic shard, the outputs
+byte-identical to one process, a rerun keeps what was written, process 0 sums up."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+from _helpers import PHOTOS, REPO
+from spokenstyle.cli import main
+from spokenstyle.distributed import SINGLE, Ranks, shard, sum_counts
+
+
+def test_shards_are_disjoint_and_cover_everything_in_order():
+    items = list(range(11))
+    for world in (1, 2, 3, 4, 16):
+        parts = [shard(items, Ranks(r, world)) for r in range(world)]
+        assert sorted(sum(parts, [])) == items
+        assert all(p == sorted(p) for p in parts)
+        assert max(map(len, parts)) - min(map(len, parts)) <= 1  # balanced
+    assert shard(range(5), SINGLE) == [0, 1, 2, 3, 4]
+    assert sum_counts([3, 1], SINGLE) == [3, 1]
+
+
+def _folder(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(PHOTOS["chelsea"], src / "a.jpg")
+    data = PHOTOS["coffee"].read_bytes()
+    (src / "b_cut.jpg").write_bytes(data[: len(data) // 3])  # fails, in the other process's shard
+    shutil.copy(PHOTOS["astronaut"], src / "c.jpg")
+    shutil.copy(PHOTOS["coffee"], src / "d.png")
+    return src
+
+
+def _torchrun(*argv, tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+         "-m", "spokenstyle", "stylize", *argv],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_two_processes_write_what_one_writes_and_a_rerun_resumes(tmp_path, capsys):
+    src = _folder(tmp_path)
+    look = ["-p", "vintage film with grain, a bit warmer", "--max-size", "160"]
+    assert main(["stylize", str(src), *look, "-o", str(tmp_path / "one"), "-q"]) == 1  # b_cut fails
+    capsys.readouterr()
+    one = {p.name: p.read_bytes() for p in (tmp_path / "one").iterdir()}
+    assert sorted(one) == ["a.jpg", "c.jpg", "d.png"]
+
+    proc = _torchrun(str(src), *look, "-o", str(tmp_path / "two"), "--json", tmp_path=tmp_path)
+    assert proc.returncode != 0, proc.stderr[-3000:]  # a photo failed (torchrun reports the exit code 1)
+    records = [json.loads(l) for l in proc.stdout.splitlines() if l.startswith("{")]
+    assert sorted(os.path.basename(r["input"]) for r in records) == ["a.jpg", "b_cut.jpg", "c.jpg", "d.png"]  # each once
+    assert [os.path.basename(r["input"]) for r in records if "error" in r] == ["b_cut.jpg"]
+    assert "3 written, 0 skipped, 1 failed, of 4 photos (2 processes)" in proc.stderr
+    assert proc.stderr.count("of 4 photos") == 1  # process 0 alone sums up
+    two = {p.name: p.read_bytes() for p in (tmp_path / "two").iterdir()}
+    assert two == one  # byte for byte, grain (seeded) included; no temporary file left behind
+
+    (tmp_path / "two" / "c.jpg").unlink()
+    proc = _torchrun(str(src), *look, "-o", str(tmp_path / "two"), "--json", tmp_path=tmp_path)
+    records = [json.loads(l) for l in proc.stdout.splitlines() if l.startswith("{")]
+    assert sorted(os.path.basename(r["input"]) for r in records if "skipped" in r) == ["a.jpg", "d.png"]
+    assert [os.path.basename(r["input"]) for r in records if "backend" in r] == ["c.jpg"]
+    assert "1 written, 2 skipped, 1 failed, of 4 photos (2 processes)" in proc.stderr
+    assert {p.name: p.read_bytes() for p in (tmp_path / "two").iterdir()} == one
+
+
+def test_a_usage_error_under_torchrun_is_one_line_per_process_and_no_hang(tmp_path):
+    src = _folder(tmp_path)
+    proc = _torchrun(str(src), "-p", "warm", "--strength", "3", "-o", str(tmp_path / "x"), tmp_path=tmp_path)
+    assert proc.returncode != 0
+    errors = [l for l in proc.stderr.splitlines() if l.startswith("spokenstyle stylize: error:")]
+    assert len(errors) == 2 and all("--strength" in l for l in errors), proc.stderr[-2000:]
+    assert not (tmp_path / "x").exists()
