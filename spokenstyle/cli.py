@@ -5,6 +5,8 @@
     spokenstyle stylize photo.jpg -p "oil painting" --mask sky.png --preserve-color statistics -O steps=50
     spokenstyle stylize hero.jpg -p "vintage film" --save-look look.json; spokenstyle stylize catalogue/ --look look.json
     spokenstyle explain "moody but not too dark" [--json]
+    spokenstyle sheet photo.jpg -o sheet.jpg       (every built-in medium and a row of looks, labelled)
+    torchrun --nproc-per-node 4 -m spokenstyle stylize photos/ -p "watercolor" -o styled/
     spokenstyle plugins [--all] [--json]
     spokenstyle doctor [--json]
 
@@ -684,7 +686,7 @@ _FLAGS = {
     "max_size": "--max-size", "max_pixels": "--max-pixels", "mask_feather": "--mask-feather", "mask": "--mask",
     "strength": "--strength", "seed": "--seed", "style": "--style", "backend": "--backend", "options": "-O",
     "preserve_color": "--preserve-color", "device": "--device", "quality": "--quality", "text_encoder": "--text-encoder",
-    "look": "--look",
+    "look": "--look", "cell": "--cell", "columns": "--columns", "font": "--font", "looks": "-p",
 }
 _API_ARG = re.compile(r"(?<![\w.-])(" + "|".join(sorted(_FLAGS, key=len, reverse=True)) + r""")=(?=([\w'"\[{(<-]?))""")
 _CLI_ASIDE = re.compile(r" \(CLI: [^)]*\)")

@@ -71,3 +71,6 @@ def register_commands(cli):
     from ..eval_cli import add_commands as add_eval_commands
 
     add_eval_commands(cli)
+    from ..sheet_cli import add_commands as add_sheet_commands
+
+    add_sheet_commands(cli)
