@@ -1,0 +1,107 @@
+"""Regenerate the README's and the docs' pictures from the current code.
+
+    python docs/images/make_images.py                 # every picture
+    python docs/images/make_images.py media sheets    # some of them
+
+media:    coffee-media.jpg  - the example photo, two media prompts and --style painting.jpg (2x2)
+looks:    coffee-looks.jpg  - the photo and three looks without a medium (one row)
+sheets:   sheet-coffee.jpg, sheet-chelsea.jpg - `spokenstyle sheet` on the two held-out photos
+adain:    adain-vgg19-before-after.jpg - adain with the old default encoder (random, relu3_1)
+          against the new one (vgg19, relu4_1), held-out photos, three media and a painting
+
+Every picture is made with seed 0 on the CPU, so reruns give the same pictures on one machine.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+import spokenstyle
+from spokenstyle.sheet import _font, make_sheet
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+COFFEE = REPO / "examples" / "coffee.jpg"
+PAINTING = REPO / "examples" / "painting.jpg"
+HELDOUT = REPO / "data" / "photos" / "heldout"
+
+
+def _grid(images: list[Image.Image], columns: int) -> Image.Image:
+    w, h = images[0].size
+    rows = (len(images) + columns - 1) // columns
+    out = Image.new("RGB", (columns * w, rows * h), "white")
+    for i, img in enumerate(images):
+        out.paste(img.convert("RGB").resize((w, h)), ((i % columns) * w, (i // columns) * h))
+    return out
+
+
+def _run(engine, photo, prompt="", **kwargs) -> Image.Image:
+    t = time.perf_counter()
+    result = engine.stylize(photo, prompt, seed=0, **kwargs)
+    print(f"  {prompt or kwargs.get('style') or 'original'!s:40.40} {' -> '.join(result.backends):16} "
+          f"{time.perf_counter() - t:6.2f} s", flush=True)
+    return result.images[0]
+
+
+def media(engine) -> None:
+    cells = [_run(engine, COFFEE, strength=0.0, max_size=480),
+             _run(engine, COFFEE, "oil painting, warm sunset colours", max_size=480),
+             _run(engine, COFFEE, "水墨风，淡一点", max_size=480),
+             _run(engine, COFFEE, style=str(PAINTING), max_size=480)]
+    _grid(cells, 2).save(HERE / "coffee-media.jpg", quality=90)
+
+
+def looks(engine) -> None:
+    prompts = ["", "来点复古胶片感，别太暗", "make it warmer, more contrast", "black and white, moody"]
+    cells = [_run(engine, COFFEE, p, max_size=320, **({"strength": 0.0} if not p else {})) for p in prompts]
+    _grid(cells, 4).save(HERE / "coffee-looks.jpg", quality=90)
+
+
+def sheets(engine) -> None:
+    for name in ("coffee", "chelsea"):
+        t = time.perf_counter()
+        sheet = make_sheet(HELDOUT / f"{name}.jpg", engine=engine, cell=256, progress=False)
+        sheet.save(HERE / f"sheet-{name}.jpg", quality=90)
+        print(f"  sheet-{name}.jpg {sheet.image.size} {time.perf_counter() - t:.1f} s", flush=True)
+
+
+def adain(engine) -> None:
+    """Rows: held-out photos; columns: original, then (random, vgg19) pairs per style."""
+    styles = [("oil painting", {}), ("watercolor", {}), ("ink wash", {}), ("", {"style": str(PAINTING)})]
+    rows = []
+    for name in ("coffee", "chelsea"):
+        photo = HELDOUT / f"{name}.jpg"
+        row = [_run(engine, photo, strength=0.0, max_size=320)]
+        for prompt, extra in styles:
+            for encoder in ("random", "vgg19"):
+                row.append(_run(engine, photo, prompt, max_size=320, options={"encoder": encoder}, **extra))
+        rows.append(row)
+    w, h = rows[0][0].size
+    face = _font(16, None, False)
+    head = 26
+    out = Image.new("RGB", (len(rows[0]) * w, len(rows) * h + head), "white")
+    draw = ImageDraw.Draw(out)
+    labels = ["held-out photo"] + [f"{p or 'painting.jpg'}: {e}" for p, _ in styles for e in ("random", "vgg19")]
+    for c, label in enumerate(labels):
+        draw.text((c * w + w / 2, head / 2), label, fill=(20, 20, 20), font=face, anchor="mm")
+    for r, row in enumerate(rows):
+        for c, img in enumerate(row):
+            out.paste(img.convert("RGB").resize((w, h)), (c * w, head + r * h))
+    out.save(HERE / "adain-vgg19-before-after.jpg", quality=90)
+
+
+PICTURES = {"media": media, "looks": looks, "sheets": sheets, "adain": adain}
+
+if __name__ == "__main__":
+    wanted = sys.argv[1:] or list(PICTURES)
+    unknown = [w for w in wanted if w not in PICTURES]
+    if unknown:
+        sys.exit(f"make_images.py: unknown picture(s) {unknown}; choose from {list(PICTURES)}")
+    engine = spokenstyle.Engine(device="cpu")
+    for name in wanted:
+        print(name, flush=True)
+        PICTURES[name](engine)
