@@ -21,6 +21,7 @@ import torch
 
 from ..errors import UsageError
 from ..intent import StyleIntent
+from ..protocols import Option, Options
 from .texture import TEXTURE_MEDIA
 
 #: (path, mtime, size) -> media of that weights file: the planner asks often, reading a header once.
@@ -66,10 +67,10 @@ class TransformBackend:
     priority = 30
     uses_style_image = False
     applies_look = True
-    options = {
-        "weights": "transform generator weights (.safetensors from `spokenstyle train transform`; "
-                   "default: $SPOKENSTYLE_TRANSFORM_WEIGHTS or the package's)",
-    }
+    options = Options(
+        Option("weights", None, "transform generator weights (.safetensors from `spokenstyle train transform`)",
+               shown="$SPOKENSTYLE_TRANSFORM_WEIGHTS or the package's"),
+    )
 
     def __init__(self) -> None:
         self.last_notes: list[str] = []
@@ -92,8 +93,9 @@ class TransformBackend:
         return pretrained(weights).to(device).eval()
 
     @torch.no_grad()
+    @options.apply  # the defaults are the Options' above
     def stylize(self, content: torch.Tensor, intent: StyleIntent, *, style: Any = None, seed: int | None = None,
-                engine: Any = None, weights: Any = None, **_: Any) -> torch.Tensor:
+                engine: Any = None, weights: Any, **_: Any) -> torch.Tensor:
         net = self.generator(weights, engine, content.device)
         if not intent.medium:
             raise UsageError(
