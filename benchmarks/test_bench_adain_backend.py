@@ -10,6 +10,7 @@ Run: ``pytest benchmarks/test_bench_adain_backend.py --benchmark-only``.
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -38,9 +39,8 @@ def _square(path: Path, size: int) -> torch.Tensor:
 def _eager(backend: AdaINBackend, device, content, style):
     """The same network, written the plain way: NCHW tensors and the eager AdaIN composite."""
     enc, dec = backend.models(device)
-    enc_cf = type(enc)().to(device)  # same weights (fixed seed), contiguous format
-    dec_cf = type(dec)(dec.config).to(device)
-    dec_cf.load_state_dict(dec.state_dict())
+    enc_cf = copy.deepcopy(enc).to(device=device, memory_format=torch.contiguous_format)  # same weights, NCHW
+    dec_cf = copy.deepcopy(dec).to(device=device, memory_format=torch.contiguous_format)
     layer = dec.config.layer
 
     def run():
@@ -87,11 +87,13 @@ from spokenstyle.io import load
 x = load("examples/coffee.jpg")[0].pixels.unsqueeze(0)
 x = F.interpolate(x, size=(4096, 4096), mode="bicubic", align_corners=False).clamp(0, 1)
 t = time.perf_counter()
-out = AdaINBackend().stylize(x, StyleIntent(medium="oil_painting"), seed=0)
+backend = AdaINBackend()
+out = backend.stylize(x, StyleIntent(medium="oil_painting"), seed=0)
 seconds = time.perf_counter() - t
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
 # The grid the backend used (mirrored border added), shifted back onto the output.
-grid = TileGrid(4096 + 2 * BORDER, 4096 + 2 * BORDER, DEFAULT_TILE, TILE_OVERLAP, multiple=4)
+scale = backend.models(torch.device("cpu"))[1].scale  # the decoder's layer: 4 at relu3_1, 8 at relu4_1
+grid = TileGrid(4096 + 2 * BORDER, 4096 + 2 * BORDER, DEFAULT_TILE, TILE_OVERLAP, multiple=scale)
 seams = seam_energy_ratio(F.pad(out, (BORDER,) * 4, mode="reflect"), grid)
 print(json.dumps({"seconds": seconds, "peak_rss_gb": peak, "shape": list(out.shape), "seam_energy_ratio": seams,
                   "tiles": len(grid)}))

@@ -23,12 +23,20 @@ def amount(prompt, attr):
         ("有点暖", "暖", "很暖", "超级暖"),
         ("稍微亮", "亮", "非常亮", "超级亮"),
         ("暖一点", "更暖", "特别暖", "极其暖"),
+        ("暖一点", "暖", "暖得很", "暖极了"),  # degrees after the word: 得很, 极了
+        ("亮一些", "亮", "亮得很", "亮得不行"),
     ],
 )
 def test_degree_words_order_the_amount(weak, plain, strong, extreme):
     attr = "warmth" if ("warm" in plain or "暖" in plain) else "brightness"
     values = [amount(p, attr) for p in (weak, plain, strong, extreme)]
     assert 0 < values[0] < values[1] < values[2] < values[3], values
+
+
+def test_postfix_intensifiers_match_their_prefix_forms():
+    assert amount("暖得很", "warmth") == amount("很暖", "warmth")
+    assert amount("对比度高得很", "contrast") == amount("对比度很高", "contrast") > amount("对比度高", "contrast")
+    assert amount("饱和度低得要命", "saturation") < amount("饱和度低得很", "saturation") < amount("饱和度低", "saturation") < 0
 
 
 def test_degree_governs_only_its_own_word():

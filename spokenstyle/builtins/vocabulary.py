@@ -93,17 +93,18 @@ DEGREES: dict[str, float] = {
     "quite|pretty|rather|noticeably|挺|蛮|比较|较|颇|满": 1.3,
     "very|really|much|much more|a lot|a lot more|lots|lots of|so|strong|strongly|heavily|seriously|deeply|hella|mad|"
     "v|rly|real|most|the most|"
-    "很|非常|相当|特别|十分|好|真|很多|多多|明显|大大|最|亿点点|亿点": 1.6,
+    "很|非常|相当|特别|十分|好|真|很多|多多|明显|大大|最|亿点点|亿点|得很": 1.6,
     "super|way|way more|extremely|insanely|hugely|massively|totally|ultra|incredibly|crazy|intensely|max|maximum|af|as hell|"
     "mega|completely|entirely|fully|"
-    "超|超级|极|极其|极度|巨|贼|非常非常|特别特别|爆|拉满|超级无敌|完全|彻底|狂": 2.0,
+    "超|超级|极|极其|极度|巨|贼|非常非常|特别特别|爆|拉满|超级无敌|完全|彻底|狂|极了|得不行|得要命|得不得了": 2.0,
 }
 
 #: Degree words that may also *follow* the word they govern (暖一点, 亮一些, "warmer, a bit").
 POSTFIX_DEGREES = (
     "a tiny bit|a bit|a little|a little bit|slightly|a touch|a tad|a lot|lots|much|af|as hell|a smidge|a lil|a lil bit|"
     "a wee bit|just a touch|a hint|a touch of|"
-    "一点点|一丢丢|一丝|一丝丝|一点|一点儿|有点|一些|些许|点|些|点儿|很多|多多|明显|拉满|爆|一咪咪|一丁点|一下下|亿点点|亿点"
+    "一点点|一丢丢|一丝|一丝丝|一点|一点儿|有点|一些|些许|点|些|点儿|很多|多多|明显|拉满|爆|一咪咪|一丁点|一下下|亿点点|亿点|"
+    "得很|极了|得不行|得要命|得不得了"  # 暖得很, 亮极了: only ever after their word
 )
 
 NEGATIONS = (
