@@ -119,6 +119,8 @@ def make_sheet(
     cell:     the long side of each cell in pixels (64..1024); every cell is stylized at this size.
     columns:  cells per row (1..16).
     seed:     passed to every ``stylize`` (grain and other random parts).
+    backend:  the backend(s) of the media cells (e.g. "transform" to see a trained generator);
+              the looks are planned as usual.
     font:     a TrueType/OpenType font for the labels (one with CJK glyphs for Chinese prompts).
     """
     from tqdm import tqdm
@@ -141,10 +143,10 @@ def make_sheet(
         photo = sio.load(photo, max_size=cell)[0].pixels
     original = engine.stylize(photo, "", strength=0.0, max_size=cell)
     w, h = original.images[0].size
-    sections = [[ORIGINAL, *media]] + ([list(looks)] if looks else [])
-    # the rows: the original and the media fill rows; the looks start a row of their own
-    rows: list[list[str]] = [s[i : i + columns] for s in sections for i in range(0, len(s), columns)]
-    labels = [p for row in rows for p in row]
+    # (prompt, backend) per cell: the original and the media fill rows; the looks start a row of their own
+    sections = [[(ORIGINAL, None)] + [(p, backend) for p in media]] + ([[(p, "auto") for p in looks]] if looks else [])
+    rows = [s[i : i + columns] for s in sections for i in range(0, len(s), columns)]
+    labels = [p for row in rows for p, _ in row]
     size = max(11, round(min(w, h) * 0.065))
     face = _font(size, font, any(_needs_cjk(p) for p in labels))
     strip = round(size * 1.7)
@@ -155,11 +157,11 @@ def make_sheet(
                dynamic_ncols=True)
     try:
         for r, row in enumerate(rows):
-            for c, prompt in enumerate(row):
-                if prompt == ORIGINAL and r == 0 and c == 0:
+            for c, (prompt, cell_backend) in enumerate(row):
+                if cell_backend is None:
                     result = original
                 else:
-                    result = engine.stylize(photo, prompt, seed=seed, max_size=cell, backend=backend)
+                    result = engine.stylize(photo, prompt, seed=seed, max_size=cell, backend=cell_backend)
                 img = result.images[0].convert("RGB")
                 if img.size != (w, h):  # a backend that changes the size still fills its cell
                     img = img.resize((w, h), Image.Resampling.LANCZOS)

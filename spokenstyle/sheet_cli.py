@@ -33,7 +33,7 @@ def add_commands(cli) -> None:
     p.add_argument("--cell", type=int, default=DEFAULT_CELL, metavar="PX",
                    help=f"long side of each cell, stylized at that size (default {DEFAULT_CELL})")
     p.add_argument("--columns", type=int, default=6, metavar="N", help="cells per row (default 6)")
-    p.add_argument("--backend", default="auto", metavar="NAME", help="style backend(s) for every cell (default auto)")
+    p.add_argument("--backend", default="auto", metavar="NAME", help="style backend(s) for the media cells, e.g. transform (default auto)")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="seed for random parts such as grain (default 0)")
     p.add_argument("--font", metavar="FILE", default=None, help="a .ttf/.otf/.ttc font for the labels (one with CJK glyphs for Chinese)")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N")

@@ -93,3 +93,11 @@ def test_cli_mistakes_are_one_line_exit_2(tmp_path, argv, flag):
     lines = stderr_lines(proc)
     assert proc.returncode == 2 and len(lines) == 1 and flag in lines[0], proc.stderr
     assert not (tmp_path / "s.jpg").exists()
+
+
+def test_backend_applies_to_the_media_cells_only():
+    sheet = make_sheet(torch.rand(3, 48, 64), media=["watercolor"], looks=["warmer"], backend="grade", cell=64,
+                       progress=False, engine=Engine(device="cpu"))
+    assert [c["backends"] for c in sheet.cells] == [["grade"], ["grade"], ["grade"]]  # watercolor without adain
+    with pytest.raises(UsageError, match="unknown style backend"):
+        make_sheet(torch.rand(3, 48, 64), media=["watercolor"], looks=["warmer"], backend="nope", cell=64, progress=False)
