@@ -1,19 +1,22 @@
 """Regenerate the README's and the docs' pictures from the current code.
 
-    python docs/images/make_images.py                 # every picture
+    python docs/images/make_images.py                 # the README's and the sheets
     python docs/images/make_images.py media sheets    # some of them
 
 media:    coffee-media.jpg  - the example photo, two media prompts and --style painting.jpg (2x2)
 looks:    coffee-looks.jpg  - the photo and three looks without a medium (one row)
 sheets:   sheet-coffee.jpg, sheet-chelsea.jpg - `spokenstyle sheet` on the two held-out photos
-adain:    adain-vgg19-before-after.jpg - adain with the old default encoder (random, relu3_1)
-          against the new one (vgg19, relu4_1), held-out photos, three media and a painting
+adain:    adain-vgg19-before-after.jpg - adain with the shipped decoder (random encoder, relu3_1)
+          against a VGG-19 relu4_1 decoder trained with `spokenstyle train adain --encoder vgg19`
+          (not shipped: see benchmarks/RESULTS.md), held-out photos, three media and a painting;
+          only on request, with VGG19_DECODER=PATH of that decoder
 
 Every picture is made with seed 0 on the CPU, so reruns give the same pictures on one machine.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -71,14 +74,18 @@ def sheets(engine) -> None:
 
 def adain(engine) -> None:
     """Rows: held-out photos; columns: original, then (random, vgg19) pairs per style."""
+    decoder = os.environ.get("VGG19_DECODER")
+    if not decoder:
+        sys.exit("make_images.py adain: set VGG19_DECODER to a decoder from `spokenstyle train adain --encoder vgg19`")
     styles = [("oil painting", {}), ("watercolor", {}), ("ink wash", {}), ("", {"style": str(PAINTING)})]
+    options = {"random": {"encoder": "random"}, "vgg19": {"encoder": "vgg19", "decoder": decoder}}
     rows = []
     for name in ("coffee", "chelsea"):
         photo = HELDOUT / f"{name}.jpg"
         row = [_run(engine, photo, strength=0.0, max_size=320)]
         for prompt, extra in styles:
             for encoder in ("random", "vgg19"):
-                row.append(_run(engine, photo, prompt, max_size=320, options={"encoder": encoder}, **extra))
+                row.append(_run(engine, photo, prompt, max_size=320, options=options[encoder], **extra))
         rows.append(row)
     w, h = rows[0][0].size
     face = _font(16, None, False)
@@ -97,7 +104,7 @@ def adain(engine) -> None:
 PICTURES = {"media": media, "looks": looks, "sheets": sheets, "adain": adain}
 
 if __name__ == "__main__":
-    wanted = sys.argv[1:] or list(PICTURES)
+    wanted = sys.argv[1:] or ["media", "looks", "sheets"]
     unknown = [w for w in wanted if w not in PICTURES]
     if unknown:
         sys.exit(f"make_images.py: unknown picture(s) {unknown}; choose from {list(PICTURES)}")

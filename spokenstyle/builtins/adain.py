@@ -29,7 +29,9 @@ from .texture import STYLE_WEIGHTS, TEXTURE_MEDIA, check_weights, style_images
 
 DEFAULT_TILE = 1024
 #: The encoder whose decoder the package ships and the backend uses unless told otherwise:
-#: ``random`` until the VGG-19 relu4_1 decoder (in training: data/training/) ships.
+#: ``random``: the VGG-19 relu4_1 decoder trained so far (2,000 CPU steps) draws a checkerboard
+#: and reconstructs at 14.8 dB, so it is not shipped (benchmarks/RESULTS.md); ``encoder="vgg19"``
+#: works with a decoder you train (``decoder=PATH``).
 DEFAULT_ENCODER = "random"
 #: Context around each tile, in input pixels: about the receptive field of the AdaIN layer (relu3_1: 40 px; relu4_1: 92 px).
 TILE_OVERLAP = 128
