@@ -138,6 +138,10 @@ def make_sheet(
     if not media and not looks:
         raise UsageError("media= and looks= are both empty; a sheet needs at least one prompt")
     engine = engine if engine is not None else Engine()
+    if backend != "auto":  # a wrong name is an error before any cell is made, media or not
+        from .intent import StyleIntent
+
+        engine.plan(engine.encode(media[0]) if media else StyleIntent(), backend)
     if isinstance(photo, (str, os.PathLike)):  # decoded once, at the cell's size
         sio.open_image(photo, what="photo").close()
         photo = sio.load(photo, max_size=cell)[0].pixels
