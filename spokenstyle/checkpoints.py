@@ -139,6 +139,19 @@ def validate(values: Any, schema: Mapping[str, Field], *, what: str) -> dict[str
     return out
 
 
+def validate_fields(obj: Any, schema: Mapping[str, Field], check: Callable[[dict[str, Any]], None], *, what: str) -> None:
+    """A config dataclass's ``__post_init__``: its schema fields validated (:func:`validate`),
+    then ``check``-ed together (a ValueError becomes a WeightsError naming ``what``), then set
+    back on ``obj`` in their normalised form."""
+    checked = validate({k: getattr(obj, k) for k in schema}, schema, what=what)
+    try:
+        check(checked)
+    except ValueError as exc:
+        raise WeightsError(f"{what}: {exc}") from None
+    for key, value in checked.items():
+        setattr(obj, key, value)
+
+
 @dataclass
 class Checkpoint:
     """What :func:`read` returns: the validated config, the other metadata, the tensors."""

@@ -41,16 +41,9 @@ class DecoderConfig:
     input_scale: float = 1.0
 
     def __post_init__(self) -> None:
-        from ..checkpoints import validate
+        from ..checkpoints import validate_fields
 
-        values = {k: getattr(self, k) for k in CONFIG_SCHEMA}
-        checked = validate(values, CONFIG_SCHEMA, what="decoder config")
-        try:
-            _check_config(checked)
-        except ValueError as exc:
-            raise WeightsError(f"decoder config: {exc}") from None
-        for key, value in checked.items():
-            setattr(self, key, value)
+        validate_fields(self, CONFIG_SCHEMA, _check_config, what="decoder config")
 
 
 def _config_schema() -> dict:

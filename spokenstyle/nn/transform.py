@@ -103,17 +103,11 @@ class TransformConfig:
     media: str = ",".join(MEDIA)
 
     def __post_init__(self) -> None:
-        from ..checkpoints import validate
+        from ..checkpoints import validate_fields
 
         if isinstance(self.media, (list, tuple)):
             self.media = ",".join(self.media)
-        checked = validate({k: getattr(self, k) for k in CONFIG_SCHEMA}, CONFIG_SCHEMA, what="transform config")
-        try:
-            _check_config(checked)
-        except ValueError as exc:
-            raise WeightsError(f"transform config: {exc}") from None
-        for key, value in checked.items():
-            setattr(self, key, value)
+        validate_fields(self, CONFIG_SCHEMA, _check_config, what="transform config")
 
     @property
     def media_list(self) -> tuple[str, ...]:
