@@ -449,6 +449,7 @@ def _stylize(args: argparse.Namespace, ranks: Any, tally: list[int]) -> int:
 
     written = skipped = 0
     skip_existing = args.skip_existing or ranks.world > 1
+    kept_by = "--skip-existing" if args.skip_existing else "torchrun resumes"
     mine_set = set(mine)
     try:
         for i in mine:
@@ -460,9 +461,9 @@ def _stylize(args: argparse.Namespace, ranks: Any, tally: list[int]) -> int:
             if skip_existing and dst.exists():
                 skipped += 1
                 if args.json:
-                    print(_dumps({"input": str(src), "output": str(dst), "skipped": "the output exists (--skip-existing)" if args.skip_existing else "the output exists (torchrun resumes)"}), flush=True)
+                    print(_dumps({"input": str(src), "output": str(dst), "skipped": f"the output exists ({kept_by})"}), flush=True)
                 elif not args.quiet:
-                    say(f"skipped {src}: '{dst}' exists ({'--skip-existing' if args.skip_existing else 'torchrun resumes'})")
+                    say(f"skipped {src}: '{dst}' exists ({kept_by})")
                 bar.update(1)
                 continue
             try:

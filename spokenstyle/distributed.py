@@ -71,10 +71,8 @@ def barrier(ranks: Ranks) -> None:
         dist.barrier()
 
 
-def end(ranks: Ranks | None = None) -> None:
+def end() -> None:
     """Leave the process group (if one was joined), so the process exits cleanly."""
-    if ranks is not None and ranks.world == 1:
-        return
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized():
