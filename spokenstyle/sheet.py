@@ -67,7 +67,8 @@ def _needs_cjk(text: str) -> bool:
     return any(ord(c) > 0x2E7F for c in text)
 
 
-def _font(size: int, path: str | os.PathLike | None, cjk: bool) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+def label_font(size: int, path: str | os.PathLike | None, cjk: bool) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    """The labels' font: ``path``, else (for Chinese text) a CJK system font, else Pillow's own."""
     if path is not None:
         try:
             return ImageFont.truetype(str(path), size)
@@ -152,7 +153,7 @@ def make_sheet(
     rows = [s[i : i + columns] for s in sections for i in range(0, len(s), columns)]
     labels = [p for row in rows for p, _ in row]
     size = max(11, round(min(w, h) * 0.065))
-    face = _font(size, font, any(_needs_cjk(p) for p in labels))
+    face = label_font(size, font, any(_needs_cjk(p) for p in labels))
     strip = round(size * 1.7)
     sheet = Image.new("RGB", (columns * w, len(rows) * (h + strip)), "white")
     draw = ImageDraw.Draw(sheet)

@@ -24,7 +24,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 import spokenstyle
-from spokenstyle.sheet import _font, make_sheet
+from spokenstyle.sheet import label_font, make_sheet
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -88,7 +88,7 @@ def adain(engine) -> None:
                 row.append(_run(engine, photo, prompt, max_size=320, options=options[encoder], **extra))
         rows.append(row)
     w, h = rows[0][0].size
-    face = _font(16, None, False)
+    face = label_font(16, None, False)
     head = 26
     out = Image.new("RGB", (len(rows[0]) * w, len(rows) * h + head), "white")
     draw = ImageDraw.Draw(out)
