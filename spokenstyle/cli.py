@@ -157,8 +157,11 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
 
     from .encoders.vgg19 import describe_weights
 
+    from .precision import describe as describe_precision
+
     facts = info()
     vgg = describe_weights()  # where the default encoder's weights are; nothing is loaded
+    facts["precision_auto"] = describe_precision()
     pm = get_plugin_manager()
     problems = [f"{i.origin}: {i.error}" for i in pm.failures] + [c.message for c in pm.conflicts]
     if args.json:
@@ -175,6 +178,7 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
         f"CUDA archs         {' '.join(facts['cuda_archs']) or '-'}",
         f"CUDA available     {'yes: ' + ', '.join(facts['gpus']) if facts['cuda_available'] else 'no'}",
         f"CPU threads        {facts['cpu_threads']}",
+        f"precision=auto     {facts['precision_auto']}",
         f"operators          {', '.join(facts['operators']) or '-'}",
         f"VGG-19 weights     {vgg['weights'] + ' (' + vgg['found_by'] + ')' if vgg['status'] == 'found' else 'MISSING: ' + vgg['error']}",
     ]

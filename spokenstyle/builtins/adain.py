@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from .. import ops
 from ..errors import UsageError
 from ..intent import StyleIntent
+from ..precision import autocast, check as check_precision
 from ..protocols import Option, Options
 from .texture import STYLE_WEIGHTS, TEXTURE_MEDIA, check_weights, style_images
 
@@ -56,6 +57,8 @@ class AdaINBackend:
         Option("tile_size", DEFAULT_TILE, "largest side processed in one piece; larger inputs are tiled"),
         Option("progress", False, "show a progress bar over tiles"),
         Option("match_colors", True, "map the output's colours to the style image's colour statistics"),
+        Option("precision", "auto", "'float32', 'bfloat16' (encoder and decoder under autocast; AdaIN and the "
+               "statistics stay float32), or 'auto': bfloat16 where the device runs it natively"),
     )
 
     def __init__(self) -> None:
@@ -115,8 +118,10 @@ class AdaINBackend:
         tile_size: int,
         progress: bool,
         match_colors: bool,
+        precision: str,
         **_: Any,
     ) -> torch.Tensor:
+        precision = check_precision(precision, "adain: precision")
         alpha = intent.strength if alpha is None else alpha
         if not isinstance(alpha, (int, float)) or not 0.0 <= float(alpha) <= 1.0:
             raise UsageError(f"adain: alpha={alpha!r} must be a number between 0 and 1")
@@ -130,17 +135,18 @@ class AdaINBackend:
         enc, dec = self.models(device, encoder, decoder, engine)
         layer = dec.config.layer
         mean, std, palette = self.style_stats(style, intent, enc, layer, engine=engine, seed=seed, size=style_size,
-                                              weights=style_weights, device=device)
+                                              weights=style_weights, device=device, precision=precision)
         h, w = content.shape[-2:]
         # Mirror a margin around the photo: the encoder's zero padding makes atypical features
         # at the border, which the decoder drew as bright or dark lines along the edges.
         m = min(BORDER, h - 1, w - 1)
         x = F.pad(content.float(), (m, m, m, m), mode="reflect") if m > 0 else content.float()
         x = x.contiguous(memory_format=torch.channels_last)
+        enc_at, dec_at = _at_precision(enc, precision), _at_precision(dec, precision)
         if max(x.shape[-2:]) <= tile_size:
-            out = self._whole(x, enc, dec, layer, mean, std, float(alpha))
+            out = self._whole(x, enc_at, dec_at, dec.scale, layer, mean, std, float(alpha))
         else:
-            out = self._tiled(x, enc, dec, layer, mean, std, float(alpha), tile_size, progress)
+            out = self._tiled(x, enc_at, dec_at, dec.scale, layer, mean, std, float(alpha), tile_size, progress)
         out = out[..., m : m + h, m : m + w]
         if match_colors:
             # The random-feature decoder gets textures right before colours; the style's colour
@@ -151,12 +157,12 @@ class AdaINBackend:
             out = torch.lerp(out, matched, float(alpha)) if alpha < 1.0 else matched
         return out.to(content.dtype).contiguous()
 
-    def style_stats(self, style, intent, enc, layer, *, engine, seed, size, weights, device):
+    def style_stats(self, style, intent, enc, layer, *, engine, seed, size, weights, device, precision="float32"):
         """Blended channel mean/std of the style image(s) at ``layer``, and the image whose
         colours the output takes (the most weighted one); exemplars are cached."""
         key = None
         if style is None and intent.medium:
-            key = (id(enc), layer, intent.medium, tuple(intent.palette or ()), seed, size, str(device))
+            key = (id(enc), layer, intent.medium, tuple(intent.palette or ()), seed, size, str(device), precision)
             if key in self._style_cache:
                 self._style_cache.move_to_end(key)
                 return self._style_cache[key]
@@ -164,9 +170,10 @@ class AdaINBackend:
         w = check_weights(weights, len(images), self.name)
         mean = std = None
         palette = images[max(range(len(w)), key=w.__getitem__)]
+        enc_at = _at_precision(enc, precision)
         for weight, img in zip(w, images):
             img = _pad_to(img.contiguous(memory_format=torch.channels_last), enc.stride(layer))[0]
-            m, s = ops.calc_mean_std(enc(img, (layer,))[layer])
+            m, s = ops.calc_mean_std(enc_at(img, (layer,))[layer])
             mean = weight * m if mean is None else mean + weight * m
             std = weight * s if std is None else std + weight * s
         if key is not None:
@@ -176,8 +183,8 @@ class AdaINBackend:
         return mean, std, palette
 
     @staticmethod
-    def _whole(x, enc, dec, layer, mean, std, alpha):
-        padded, (h, w) = _pad_to(x, dec.scale)
+    def _whole(x, enc, dec, scale, layer, mean, std, alpha):
+        padded, (h, w) = _pad_to(x, scale)
         fc = enc(padded, (layer,))[layer]
         n = fc.shape[0]
         t = ops.adain(fc, mean.expand(n, -1, -1, -1), std.expand(n, -1, -1, -1))
@@ -186,14 +193,14 @@ class AdaINBackend:
         return dec(t)[..., :h, :w]
 
     @staticmethod
-    def _tiled(x, enc, dec, layer, mean, std, alpha, tile_size, progress):
+    def _tiled(x, enc, dec, scale, layer, mean, std, alpha, tile_size, progress):
         """Encode tiles and stitch their features (feathered), normalise the whole feature map
         with its global statistics, then decode tiles and stitch the pixels."""
         from tqdm import tqdm
 
         from ..tiling import TileAccumulator, TileGrid
 
-        s = dec.scale
+        s = scale
         padded, (h, w) = _pad_to(x, s)
         grid = TileGrid(padded.shape[-2], padded.shape[-1], tile_size, TILE_OVERLAP, multiple=s)
         feats = wsum = None
@@ -220,6 +227,17 @@ class AdaINBackend:
             bar.update(1)
         bar.close()
         return acc.result()[..., :h, :w]
+
+
+def _at_precision(module, precision: str):
+    """``module`` called under :func:`spokenstyle.precision.autocast`, its output(s) in float32:
+    the networks may run in bfloat16, AdaIN, the statistics and the pixels never do."""
+    def run(*args):
+        with autocast(precision, args[0].device):
+            out = module(*args)
+        return {k: v.float() for k, v in out.items()} if isinstance(out, dict) else out.float()
+
+    return run
 
 
 def _pad_to(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple[int, int]]:

@@ -42,6 +42,7 @@ from torch import nn
 from ..errors import UsageError
 from ..intent import StyleIntent
 from ..ops import gram, style_loss
+from ..precision import autocast, check as check_precision
 from ..protocols import Option, Options
 from .texture import TEXTURE_MEDIA, as_style_list, check_weights, style_images
 
@@ -80,12 +81,21 @@ def _plain_vgg(modules: Sequence[nn.Module]) -> bool:
     return True
 
 
-def encode(encoder, x: torch.Tensor, layers: Sequence[str], *, fast: bool = True) -> dict[str, torch.Tensor]:
+def encode(encoder, x: torch.Tensor, layers: Sequence[str], *, fast: bool = True,
+           precision: str = "float32") -> dict[str, torch.Tensor]:
     """``encoder(x, layers)``, computed with fewer passes where the encoder allows it.
 
     For VGG-shaped encoders: channels_last on the CPU, ReLUs in place on the fresh convolution
-    outputs. Same values as ``encoder(x, layers)`` up to float rounding.
+    outputs. ``precision`` (:mod:`spokenstyle.precision`) may run the convolutions in bfloat16;
+    the features come back in float32 either way. Same values as ``encoder(x, layers)`` up to
+    float rounding.
     """
+    with autocast(precision, x.device):
+        out = _encode(encoder, x, layers, fast)
+    return {k: v.float() for k, v in out.items()}
+
+
+def _encode(encoder, x: torch.Tensor, layers: Sequence[str], fast: bool) -> dict[str, torch.Tensor]:
     features = getattr(encoder, "features", None)
     taps = getattr(encoder, "taps", None)
     if not fast or not isinstance(features, nn.Sequential) or not isinstance(taps, dict):
@@ -113,15 +123,16 @@ def encode(encoder, x: torch.Tensor, layers: Sequence[str], *, fast: bool = True
     return out
 
 
-def style_targets(encoder, styles: Sequence[torch.Tensor], weights: Sequence[float], layers: Sequence[str], *, fast: bool = True) -> dict[str, torch.Tensor]:
+def style_targets(encoder, styles: Sequence[torch.Tensor], weights: Sequence[float], layers: Sequence[str], *,
+                  fast: bool = True, precision: str = "float32") -> dict[str, torch.Tensor]:
     """The style Gram matrices per layer, (1, C, C): the weighted mean over the style images
     (several styles blend their statistics). Computed without autograd."""
     out: dict[str, torch.Tensor] = {}
     with torch.no_grad():
         for wgt, img in zip(weights, styles):
-            feats = encode(encoder, img, layers, fast=fast)
+            feats = encode(encoder, img, layers, fast=fast, precision=precision)
             for k in layers:
-                g = gram(feats[k].float()) * wgt
+                g = gram(feats[k]) * wgt
                 out[k] = g if k not in out else out[k] + g
     return out
 
@@ -155,8 +166,10 @@ class GatysObjective:
         style_grams: dict[str, torch.Tensor] | None = None,
         content_norm: float | None = None,
         fast: bool = True,
+        precision: str = "float32",
     ) -> None:
         self.encoder = encoder
+        self.precision = precision
         self.style_layers = tuple(style_layers)
         self.content_layer = content_layer
         self.fast = fast
@@ -165,7 +178,7 @@ class GatysObjective:
             if style_grams is None:
                 if style is None:
                     raise ValueError("GatysObjective needs style or style_grams")
-                style_grams = style_targets(encoder, [style], [1.0], self.style_layers, fast=fast)
+                style_grams = style_targets(encoder, [style], [1.0], self.style_layers, fast=fast, precision=precision)
             self.targets = {k: style_grams[k].detach() for k in self.style_layers}
             per_layer = style_weight / len(self.style_layers)
             self.style_scale = {
@@ -173,7 +186,7 @@ class GatysObjective:
             }
             self.content_target = None
             if content_weight > 0:
-                c = encode(encoder, content, (content_layer,), fast=fast)[content_layer].detach()
+                c = encode(encoder, content, (content_layer,), fast=fast, precision=precision)[content_layer].detach()
                 self.content_target = c
                 norm = float(c.square().mean()) if content_norm is None else float(content_norm)
                 self.content_scale = content_weight / max(norm, 1e-12)
@@ -181,11 +194,11 @@ class GatysObjective:
 
     def terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """The weighted loss terms: ``style``, ``content`` and ``tv`` (0-d tensors)."""
-        feats = encode(self.encoder, x, self.layers, fast=self.fast)
+        feats = encode(self.encoder, x, self.layers, fast=self.fast, precision=self.precision)
         s = sum(style_loss(feats[k], self.targets[k]) * self.style_scale[k] for k in self.style_layers)
         out = {"style": s}
         if self.content_target is not None:
-            out["content"] = F.mse_loss(feats[self.content_layer], self.content_target.to(feats[self.content_layer].dtype)) * self.content_scale
+            out["content"] = F.mse_loss(feats[self.content_layer], self.content_target) * self.content_scale
         if self.tv_weight > 0:
             out["tv"] = total_variation(x) * self.tv_weight
         return out
@@ -196,7 +209,7 @@ class GatysObjective:
     def style_error(self, x: torch.Tensor) -> float:
         """Unweighted mean relative Gram error over the style layers (0 = the style's statistics)."""
         with torch.no_grad():
-            feats = encode(self.encoder, x, self.style_layers, fast=self.fast)
+            feats = encode(self.encoder, x, self.style_layers, fast=self.fast, precision=self.precision)
             errs = [float(style_loss(feats[k], self.targets[k])) / float(self.targets[k].square().mean()) for k in self.style_layers]
         return sum(errs) / len(errs)
 
@@ -328,6 +341,8 @@ class GatysBackend:
         Option("style_weights", None, "one weight per style image when several are given; their Gram matrices "
                "are blended", shown="equal"),
         Option("tile_size", DEFAULT_TILE, "pyramid levels with a longer side than this are optimised in overlapping tiles"),
+        Option("precision", "auto", "'float32', 'bfloat16' (the encoder's convolutions under autocast; losses "
+               "stay float32), or 'auto': bfloat16 where the device runs it natively (AMX/AVX512-BF16 CPUs, CUDA)"),
         Option("progress", False, "show a progress bar on stderr"),
     )
 
@@ -377,6 +392,7 @@ class GatysBackend:
         style_size: int | None,
         style_weights: Any,
         tile_size: int,
+        precision: str,
         progress: bool,
         **_: Any,
     ) -> torch.Tensor:
@@ -408,6 +424,7 @@ class GatysBackend:
             raise UsageError(f"gatys: style_size={style_size!r} must be an integer >= 16 (pixels of the long side) or None")
         if isinstance(tile_size, bool) or not isinstance(tile_size, int) or tile_size < 64:
             raise UsageError(f"gatys: tile_size={tile_size!r} must be an integer >= 64 (pixels)")
+        precision = check_precision(precision, "gatys: precision")
         if intent.strength == 0.0:
             return content
         strength = float(intent.strength)
@@ -439,7 +456,7 @@ class GatysBackend:
         bar = tqdm(total=total, desc="gatys", unit="step", disable=not progress, file=sys.stderr,
                    dynamic_ncols=True, leave=False)
         settings = dict(style_layers=layers, content_layer=content_layer, style_weight=style_weight * strength,
-                        content_weight=content_weight, tv_weight=tv_weight * strength)
+                        content_weight=content_weight, tv_weight=tv_weight * strength, precision=precision)
         outputs = []
         try:
             for i in range(n):
@@ -450,7 +467,7 @@ class GatysBackend:
                     # The style at this level's scale: its long side follows the output's.
                     s_long = (style_size or max(h, w)) * max(lh, lw) / max(h, w)
                     level_styles = [_resize_long(img, s_long) for img in styles]
-                    grams = style_targets(enc, level_styles, weights, layers)
+                    grams = style_targets(enc, level_styles, weights, layers, precision=precision)
                     if x is None:
                         start = level_content
                     else:  # the coarser level's change, upsampled, on this level's sharper photo
@@ -477,7 +494,7 @@ class GatysBackend:
         norms = []
         with torch.no_grad():
             for box in grid:
-                c = encode(enc, content[box.index], (layer,))[layer]
+                c = encode(enc, content[box.index], (layer,), precision=settings["precision"])[layer]
                 norms.append(float(c.square().mean()) * box.height * box.width)
         norm = sum(norms) / sum(b.height * b.width for b in grid)
         acc = TileAccumulator(grid)

@@ -50,6 +50,8 @@ class TrainConfig:
     seed: int = 0
     #: The AdaIN layer (Huang & Belongie's relu4_1 on VGG-19).
     layer: str = "relu4_1"
+    #: Encoder and decoder under bfloat16 autocast where the CPU runs it natively (spokenstyle.precision).
+    precision: str = "auto"
 
     def check(self) -> None:
         from ..errors import UsageError
@@ -62,6 +64,9 @@ class TrainConfig:
             raise UsageError(f"--crop {self.crop} must be a multiple of 8 (the encoder downsamples by 8)")
         if not 0.0 <= self.recon_fraction <= 1.0:
             raise UsageError(f"recon_fraction {self.recon_fraction} must be in [0, 1]")
+        from ..precision import check
+
+        self.precision = check(self.precision, "--precision")
 
 
 def mean_std_loss(a: torch.Tensor, b_mean: torch.Tensor, b_std: torch.Tensor) -> torch.Tensor:
@@ -82,31 +87,44 @@ def adain_losses(
     pixel_weight: float = 0.0,
     chroma_tv_weight: float = 0.0,
     scales: dict[str, float] | None = None,
+    precision: str = "float32",
 ) -> dict[str, torch.Tensor]:
     """Per-sample losses for one batch (alpha: (N,) in [0, 1]; pixel loss where alpha == 0).
+
+    ``precision``: the encoder and decoder may run under bfloat16 autocast; their outputs are
+    cast back, so every loss is computed in float32.
 
     ``scales``: each layer's typical activation size (:func:`feature_scales`); the content and
     style terms are measured on features divided by it, so the loss weights mean the same for
     every encoder (the original VGG-19's activations are hundreds of times the random one's).
     """
+    from ..precision import autocast
+
     layers = tuple(dict.fromkeys(STYLE_LAYERS + (layer,)))
     scales = scales or {}
+    device = content.device
+
+    def encode(x, names):
+        with autocast(precision, device):
+            return {name: f.float() for name, f in encoder(x, names).items()}
+
     with torch.no_grad():
-        fc = encoder(content, (layer,))[layer]
-        fs = encoder(style, layers)
+        fc = encode(content, (layer,))[layer]
+        fs = encode(style, layers)
         fc = fc / scales.get(layer, 1.0)
         fs = {name: f / scales.get(name, 1.0) for name, f in fs.items()}
         s_stats = {name: ops.calc_mean_std(fs[name]) for name in STYLE_LAYERS}
         t = ops.adain(fc, *s_stats[layer]) if layer in s_stats else ops.adain(fc, *ops.calc_mean_std(fs[layer]))
         a = alpha.view(-1, 1, 1, 1).to(t.dtype)
         t = a * t + (1 - a) * fc
-    raw = decoder(t * scales.get(layer, 1.0))  # the decoder takes the encoder's own units
+    with autocast(precision, device):
+        raw = decoder(t * scales.get(layer, 1.0)).float()  # the decoder takes the encoder's own units
     # The losses see the clamped image users will get (straight-through: the gradient passes
     # the clamp), and a penalty keeps raw values near [0, 1]; without both the decoder learned
     # out-of-range colours whose features matched, and the inference clamp then shifted hues.
     out = raw + (raw.clamp(0.0, 1.0) - raw).detach()
     out_of_range = (F.relu(raw - 1.0) + F.relu(-raw)).mean(dim=(1, 2, 3))
-    fo = {name: f / scales.get(name, 1.0) for name, f in encoder(out, layers).items()}
+    fo = {name: f / scales.get(name, 1.0) for name, f in encode(out, layers).items()}
     content_loss = ((fo[layer] - t) ** 2).mean(dim=(1, 2, 3))
     style_loss = sum(mean_std_loss(fo[name], *s_stats[name]) for name in STYLE_LAYERS)
     # Chroma total variation (Oklab a, b): paintings carry texture in lightness and broad areas
@@ -227,7 +245,7 @@ def train_decoder(
         alpha = (torch.rand(config.batch, generator=gen) >= config.recon_fraction).float()
         losses = adain_losses(encoder, decoder, content, style, alpha, layer=layer, style_weight=config.style_weight,
                               pixel_weight=config.pixel_weight, chroma_tv_weight=config.chroma_tv_weight,
-                              scales=scales)
+                              scales=scales, precision=config.precision)
         loss = losses["total"].mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -55,6 +55,9 @@ def add_commands(cli) -> None:
     a.add_argument("--eval-styles", type=int, default=6, metavar="N",
                    help="exemplar styles (plus two of the style images) to report held-out losses with (default 6)")
     a.add_argument("--seed", type=int, default=d.seed, help="random seed (default 0)")
+    a.add_argument("--precision", default=d.precision, metavar="P",
+                   help="float32, bfloat16 or auto: bfloat16 autocast for the networks where the CPU has AMX/AVX512-BF16 "
+                        "(default auto)")
     a.add_argument("--json", action="store_true", help="print the held-out figures as one JSON object")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     a.set_defaults(func=_cmd_train, command="train adain")
@@ -167,6 +170,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     from ..errors import UsageError
     from ..nn import decoder as decoders
+    from ..precision import compute_dtype
     from . import adain, data
 
     out = Path(args.out)
@@ -178,7 +182,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         raise UsageError(f"--out '{out}': folder '{out.parent}' is not writable")
     config = adain.TrainConfig(steps=args.steps, batch=args.batch, crop=args.crop, lr=args.lr, lr_final=args.lr_final,
                                style_weight=args.style_weight, exemplars=args.exemplars, seed=args.seed,
-                                layer=args.layer)
+                               layer=args.layer, precision=args.precision)
     config.check()
     if args.eval_styles < 0:
         raise UsageError(f"--eval-styles {args.eval_styles} must be 0 or more")
@@ -232,6 +236,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "encoder_fingerprint": fingerprint,
         "train_seconds": round(history[-1]["t"], 1) if history else 0.0,  # all sessions of a resumed run
         "config": adain.config_dict(config),
+        "compute_dtype": str(compute_dtype(config.precision, "cpu")).replace("torch.", ""),
         "final_loss": round(sum(h["loss"] for h in history[-50:]) / len(history[-50:]), 4),
         "heldout": adain.evaluate(encoder, decoder.float(), heldout, eval_styles, scales) if heldout else None,
         "machine": _machine(),
