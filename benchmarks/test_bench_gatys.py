@@ -3,7 +3,12 @@ against the textbook eager step with the same encoder, layers and weights (encod
 bmm Gram, mse_loss, encoder weights frozen) and torch.compile of that eager step; and the time
 to reach a fixed style-loss level at 512² with and without the coarse-to-fine pyramid.
 
-Target (issue): our step >= 1.3x faster than the eager one. Run:
+``spokenstyle`` is the objective in float32; ``spokenstyle-auto`` is what the backend runs by
+default (``precision="auto"``: bfloat16 autocast on CPUs with AMX/AVX512-BF16, else float32);
+``eager-bf16`` is the eager step under the same autocast, so the fused path is also compared
+with an eager Gatys given the same reduced precision.
+
+Target (issue): our step >= 1.5x faster than the eager one. Run:
 ``pytest benchmarks/test_bench_gatys.py --benchmark-only``.
 """
 
@@ -20,6 +25,7 @@ from spokenstyle import encoders
 from spokenstyle.builtins.gatys import GatysBackend, GatysObjective, total_variation
 from spokenstyle.intent import StyleIntent
 from spokenstyle.io import load
+from spokenstyle.precision import compute_dtype
 
 from _benchutils import compiled
 
@@ -77,18 +83,28 @@ def problem(request, encoder):
     return size, objective, x0
 
 
-@pytest.mark.parametrize("impl", ["spokenstyle", "eager", "compile"])
+@pytest.mark.parametrize("impl", ["spokenstyle", "spokenstyle-auto", "eager", "eager-bf16", "compile"])
 def test_gatys_step_cpu(benchmark, problem, impl):
     size, objective, x0 = problem
-    benchmark.group = f"gatys step (loss+grad) cpu float32 {size}x{size}"
+    benchmark.group = f"gatys step (loss+grad) cpu {size}x{size}"
     eager = eager_loss(objective)
     x_ref = x0.clone().requires_grad_()
     want = float(_step(eager, x_ref).detach())
     grad_ref = x_ref.grad.clone()
+    reduced = False
     if impl == "spokenstyle":
         fn = objective.loss
+    elif impl == "spokenstyle-auto":
+        objective.precision = "auto"
+        fn = objective.loss
+        reduced = compute_dtype("auto", "cpu") is torch.bfloat16
     elif impl == "eager":
         fn = eager
+    elif impl == "eager-bf16":
+        def fn(x):
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                return eager(x)
+        reduced = True
     else:
         fn = compiled(eager)
     x = x0.clone().requires_grad_()
@@ -98,11 +114,19 @@ def test_gatys_step_cpu(benchmark, problem, impl):
     except Exception as exc:  # noqa: BLE001 - record why compile is not in the table
         pytest.skip(f"torch.compile of the eager step failed: {type(exc).__name__}: {exc}")
     first = time.perf_counter() - t0
-    assert abs(got - want) <= 1e-3 * abs(want)
-    # Same gradient up to float rounding (the fused pass runs in channels_last).
-    assert float((x.grad - grad_ref).norm() / grad_ref.norm()) < 1e-2
-    benchmark.extra_info.update(first_call_s=round(first, 2), threads=torch.get_num_threads())
-    benchmark.pedantic(_step, args=(fn, x), rounds=5 if size <= 256 else 3, iterations=1, warmup_rounds=1)
+    objective.precision = "float32"  # the module-scoped problem is shared by the other impls
+    # Same loss and gradient up to float rounding (the fused pass runs in channels_last);
+    # bfloat16's 8-bit mantissa gets a wider margin.
+    assert abs(got - want) <= (2e-2 if reduced else 1e-3) * abs(want)
+    assert float((x.grad - grad_ref).norm() / grad_ref.norm()) < (0.15 if reduced else 1e-2)
+    benchmark.extra_info.update(first_call_s=round(first, 2), threads=torch.get_num_threads(),
+                                bfloat16=reduced)
+    if impl == "spokenstyle-auto":
+        objective.precision = "auto"
+    try:
+        benchmark.pedantic(_step, args=(fn, x), rounds=5 if size <= 256 else 3, iterations=1, warmup_rounds=1)
+    finally:
+        objective.precision = "float32"
 
 
 @pytest.mark.parametrize("impl", ["spokenstyle", "no-pyramid"])
