@@ -6,10 +6,13 @@
 media:    coffee-media.jpg  - the example photo, two media prompts and --style painting.jpg (2x2)
 looks:    coffee-looks.jpg  - the photo and three looks without a medium (one row)
 sheets:   sheet-coffee.jpg, sheet-chelsea.jpg - `spokenstyle sheet` on the two held-out photos
+gatys:    coffee-gatys-vgg19.jpg - the example photo, examples/painting.jpg and gatys's default result;
+          gatys-bf16-before-after.jpg - the held-out photos centre-cropped to 512², gatys with
+          precision float32 then auto (bfloat16 on CPUs with AMX/AVX512-BF16)
 adain:    adain-vgg19-before-after.jpg - adain with the shipped decoder (random encoder, relu3_1)
-          against a VGG-19 relu4_1 decoder trained with `spokenstyle train adain --encoder vgg19`
-          (not shipped: see benchmarks/RESULTS.md), held-out photos, three media and a painting;
-          only on request, with VGG19_DECODER=PATH of that decoder
+          against the VGG-19 relu4_1 decoder (shipped for encoder="vgg19", not the default: see
+          benchmarks/RESULTS.md), held-out photos, three media and a painting; only on request;
+          VGG19_DECODER=PATH compares another VGG-19 decoder
 
 Every picture is made with seed 0 on the CPU, so reruns give the same pictures on one machine.
 """
@@ -74,9 +77,7 @@ def sheets(engine) -> None:
 
 def adain(engine) -> None:
     """Rows: held-out photos; columns: original, then (random, vgg19) pairs per style."""
-    decoder = os.environ.get("VGG19_DECODER")
-    if not decoder:
-        sys.exit("make_images.py adain: set VGG19_DECODER to a decoder from `spokenstyle train adain --encoder vgg19`")
+    decoder = os.environ.get("VGG19_DECODER") or None  # None: the shipped one
     styles = [("oil painting", {}), ("watercolor", {}), ("ink wash", {}), ("", {"style": str(PAINTING)})]
     options = {"random": {"encoder": "random"}, "vgg19": {"encoder": "vgg19", "decoder": decoder}}
     rows = []
@@ -101,10 +102,38 @@ def adain(engine) -> None:
     out.save(HERE / "adain-vgg19-before-after.jpg", quality=90)
 
 
-PICTURES = {"media": media, "looks": looks, "sheets": sheets, "adain": adain}
+def _square(path: Path, size: int = 512) -> Image.Image:
+    im = Image.open(path).convert("RGB")
+    w, h = im.size
+    s = min(w, h)
+    return im.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s)).resize((size, size), Image.LANCZOS)
+
+
+def gatys(engine) -> None:
+    out = _run(engine, COFFEE, style=str(PAINTING), backend="gatys")
+    painting = Image.open(PAINTING).convert("RGB")
+    h = out.size[1]
+    painting = painting.resize((round(painting.size[0] * h / painting.size[1]), h), Image.LANCZOS)
+    cells = [Image.open(COFFEE).convert("RGB"), painting, out]
+    row = Image.new("RGB", (sum(c.size[0] for c in cells), h), "white")
+    x = 0
+    for c in cells:
+        row.paste(c, (x, 0))
+        x += c.size[0]
+    row.save(HERE / "coffee-gatys-vgg19.jpg", quality=90)
+    cells = []
+    for name in ("chelsea", "coffee"):
+        photo = _square(HELDOUT / f"{name}.jpg")
+        cells.append(photo)
+        for precision in ("float32", "auto"):
+            cells.append(_run(engine, photo, style=str(PAINTING), backend="gatys", options={"precision": precision}))
+    _grid([c.resize((384, 384), Image.LANCZOS) for c in cells], 3).save(HERE / "gatys-bf16-before-after.jpg", quality=85)
+
+
+PICTURES = {"media": media, "looks": looks, "sheets": sheets, "gatys": gatys, "adain": adain}
 
 if __name__ == "__main__":
-    wanted = sys.argv[1:] or ["media", "looks", "sheets"]
+    wanted = sys.argv[1:] or ["media", "looks", "sheets", "gatys"]
     unknown = [w for w in wanted if w not in PICTURES]
     if unknown:
         sys.exit(f"make_images.py: unknown picture(s) {unknown}; choose from {list(PICTURES)}")
