@@ -66,14 +66,14 @@ def test_shipped_vgg19_decoder_matches_the_vgg19_encoder_and_paints():
     vgg = encoders.load("vgg19")
     assert dec.encoder_name == "vgg19" and dec.config.layer == "relu4_1"
     assert dec.encoder_fingerprint == vgg.fingerprint()
-    assert dec.info["heldout"]["reconstruction_psnr_db"] > 19  # measured 20.10 dB
+    assert dec.info["heldout"]["reconstruction_psnr_db"] > 19  # measured 20.33 dB (16,000 steps)
     small = lambda x: torch.nn.functional.interpolate(x, size=(128, 192), mode="bilinear", antialias=True).clamp(0, 1)
     content, style = small(photo("coffee")), small(photo("chelsea"))
     out = AdaINBackend().stylize(content, StyleIntent(medium="oil_painting"), style=style, encoder="vgg19",
                                  precision="float32")
     before = metrics.style_distance(style, content, vgg).mean_std
     after = metrics.style_distance(style, out, vgg).mean_std
-    assert after < 0.3 * before, (after, before)  # measured 0.625 -> 0.113 (the random encoder's: 0.193)
+    assert after < 0.3 * before, (after, before)  # measured 0.625 -> 0.114 (the random encoder's: 0.193)
 
 
 def _write(path, tensors, metadata):

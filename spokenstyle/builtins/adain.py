@@ -30,8 +30,8 @@ from .texture import STYLE_WEIGHTS, TEXTURE_MEDIA, check_weights, style_images
 
 DEFAULT_TILE = 1024
 #: The encoder the backend uses unless told otherwise: ``random``. The package also ships a
-#: VGG-19 relu4_1 decoder (10,000 CPU steps; ``encoder="vgg19"``): closer to the style by VGG-19's
-#: statistics, but it reconstructs at 20.1 dB (target 22) and still draws a faint 8-px grid, so it
+#: VGG-19 relu4_1 decoder (16,000 CPU steps; ``encoder="vgg19"``): closer to the style by VGG-19's
+#: statistics, but it reconstructs at 20.3 dB (target 22) and still draws a faint 8-px grid, so it
 #: is not the default yet (benchmarks/RESULTS.md).
 DEFAULT_ENCODER = "random"
 #: Context around each tile, in input pixels: about the receptive field of the AdaIN layer (relu3_1: 40 px; relu4_1: 92 px).
