@@ -74,6 +74,19 @@ def autocast(precision: str, device: torch.device | str):
     return torch.autocast(device.type, dtype=torch.bfloat16)
 
 
+def at_precision(fn, precision: str):
+    """``fn`` called under :func:`autocast` on its first tensor argument's device, its output (a
+    tensor or a dict of them) cast back to float32: the one way the backends and the trainer run
+    a network at ``precision`` while everything after it stays float32."""
+    def run(*args, **kwargs):
+        device = next(a.device for a in args if isinstance(a, torch.Tensor))
+        with autocast(precision, device):
+            out = fn(*args, **kwargs)
+        return {k: v.float() for k, v in out.items()} if isinstance(out, dict) else out.float()
+
+    return run
+
+
 def describe() -> str:
     """One line for ``spokenstyle doctor``: what ``precision="auto"`` picks on this machine's CPU."""
     if cpu_has_fast_bf16():

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from spokenstyle import Engine, StyleIntent
 from spokenstyle.errors import UsageError, WeightsError
-from spokenstyle.builtins.transform import TransformBackend
+from spokenstyle.builtins.transform import BORDER, TransformBackend
 from spokenstyle.intent import MEDIA
 from spokenstyle.nn import transform as T
 
@@ -160,7 +160,7 @@ def test_with_weights_it_renders_the_media_it_was_trained_for(monkeypatch, tmp_p
     from spokenstyle import io as sio
 
     x = sio.load(PHOTOS["coffee"], max_size=64)[0].pixels.unsqueeze(0)
-    m = TransformBackend.border(x)
+    m = BORDER  # the photo (64×43) is longer on each side than the margin
     with torch.no_grad():  # the backend runs the network on the photo with a mirrored margin
         want = net(F.pad(x, (m, m, m, m), mode="reflect"), T.embedding_of([result.intent]))[0, :, m:-m, m:-m]
     assert float((result.tensor - want).abs().max()) < 1e-5  # the same network, through the engine

@@ -24,9 +24,9 @@ import torch.nn.functional as F
 from .. import ops
 from ..errors import UsageError
 from ..intent import StyleIntent
-from ..precision import autocast, check as check_precision
+from ..precision import at_precision, check as check_precision
 from ..protocols import Option, Options
-from .texture import STYLE_WEIGHTS, TEXTURE_MEDIA, check_weights, style_images
+from .texture import STYLE_WEIGHTS, TEXTURE_MEDIA, check_weights, mirror_pad, style_images
 
 DEFAULT_TILE = 1024
 #: The encoder the backend uses unless told otherwise: ``random``. The package also ships a
@@ -139,10 +139,9 @@ class AdaINBackend:
         h, w = content.shape[-2:]
         # Mirror a margin around the photo: the encoder's zero padding makes atypical features
         # at the border, which the decoder drew as bright or dark lines along the edges.
-        m = min(BORDER, h - 1, w - 1)
-        x = F.pad(content.float(), (m, m, m, m), mode="reflect") if m > 0 else content.float()
+        x, m = mirror_pad(content.float(), BORDER)
         x = x.contiguous(memory_format=torch.channels_last)
-        enc_at, dec_at = _at_precision(enc, precision), _at_precision(dec, precision)
+        enc_at, dec_at = at_precision(enc, precision), at_precision(dec, precision)
         if max(x.shape[-2:]) <= tile_size:
             out = self._whole(x, enc_at, dec_at, dec.scale, layer, mean, std, float(alpha))
         else:
@@ -170,7 +169,7 @@ class AdaINBackend:
         w = check_weights(weights, len(images), self.name)
         mean = std = None
         palette = images[max(range(len(w)), key=w.__getitem__)]
-        enc_at = _at_precision(enc, precision)
+        enc_at = at_precision(enc, precision)
         for weight, img in zip(w, images):
             img = _pad_to(img.contiguous(memory_format=torch.channels_last), enc.stride(layer))[0]
             m, s = ops.calc_mean_std(enc_at(img, (layer,))[layer])
@@ -227,17 +226,6 @@ class AdaINBackend:
             bar.update(1)
         bar.close()
         return acc.result()[..., :h, :w]
-
-
-def _at_precision(module, precision: str):
-    """``module`` called under :func:`spokenstyle.precision.autocast`, its output(s) in float32:
-    the networks may run in bfloat16, AdaIN, the statistics and the pixels never do."""
-    def run(*args):
-        with autocast(precision, args[0].device):
-            out = module(*args)
-        return {k: v.float() for k, v in out.items()} if isinstance(out, dict) else out.float()
-
-    return run
 
 
 def _pad_to(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple[int, int]]:

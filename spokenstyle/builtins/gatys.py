@@ -42,7 +42,7 @@ from torch import nn
 from ..errors import UsageError
 from ..intent import StyleIntent
 from ..ops import gram, style_loss
-from ..precision import autocast, check as check_precision
+from ..precision import at_precision, check as check_precision
 from ..protocols import Option, Options
 from .texture import TEXTURE_MEDIA, as_style_list, check_weights, style_images
 
@@ -91,9 +91,7 @@ def encode(encoder, x: torch.Tensor, layers: Sequence[str], *, fast: bool = True
     the features come back in float32 either way. Same values as ``encoder(x, layers)`` up to
     float rounding.
     """
-    with autocast(precision, x.device):
-        out = _encode(encoder, x, layers, fast)
-    return {k: v.float() for k, v in out.items()}
+    return at_precision(_encode, precision)(encoder, x, layers, fast)
 
 
 def _encode(encoder, x: torch.Tensor, layers: Sequence[str], fast: bool) -> dict[str, torch.Tensor]:

@@ -21,6 +21,15 @@ TEXTURE_MEDIA: tuple[str, ...] = tuple(m for m in MEDIA if m not in GRADE_MEDIA)
 STYLE_WEIGHTS = Option("style_weights", None, "one weight per style image when several are given", shown="equal")
 
 
+def mirror_pad(x: torch.Tensor, border: int) -> tuple[torch.Tensor, int]:
+    """``x`` with a mirrored margin of ``border`` pixels on every side (less where a side is too
+    short to reflect), and the margin used; ``out[..., m:m + h, m:m + w]`` crops it off again.
+    Feed-forward backends run their zero-padded convolutions on this, so what the padding does
+    to an image's edge happens outside the photo."""
+    m = max(0, min(border, x.shape[-2] - 1, x.shape[-1] - 1))
+    return (F.pad(x, (m, m, m, m), mode="reflect") if m else x), m
+
+
 def resize_long(x: torch.Tensor, size: int | None) -> torch.Tensor:
     """``x`` (N, C, H, W) with its long side scaled to ``size`` (antialiased; None = as is)."""
     if size is None:

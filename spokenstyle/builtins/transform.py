@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from ..errors import UsageError
 from ..intent import StyleIntent
 from ..protocols import Option, Options
-from .texture import TEXTURE_MEDIA
+from .texture import TEXTURE_MEDIA, mirror_pad
 
 #: Mirrored margin around the photo, in pixels. The generator's zero-padded convolutions,
 #: trained on 128-px crops, paint bars of saturated colour along an image's edges (the style
@@ -98,11 +97,6 @@ class TransformBackend:
 
         return pretrained(weights).to(device).eval()
 
-    @staticmethod
-    def border(x: torch.Tensor) -> int:
-        """The mirrored margin for ``x`` (reflect padding needs it below each side's length)."""
-        return max(0, min(BORDER, x.shape[-2] - 1, x.shape[-1] - 1))
-
     @torch.no_grad()
     @options.apply  # the defaults are the Options' above
     def stylize(self, content: torch.Tensor, intent: StyleIntent, *, style: Any = None, seed: int | None = None,
@@ -123,10 +117,7 @@ class TransformBackend:
 
         param = next(net.parameters())
         emb = embedding_of([intent], device=param.device)
-        x = content.to(param.device, param.dtype)
-        h, w = x.shape[-2:]
-        m = self.border(x)
-        if m > 0:
-            x = F.pad(x, (m, m, m, m), mode="reflect")
+        h, w = content.shape[-2:]
+        x, m = mirror_pad(content.to(param.device, param.dtype), BORDER)
         out = net(x, emb)[..., m : m + h, m : m + w]
         return out.to(content.device, content.dtype).contiguous()

@@ -98,15 +98,11 @@ def adain_losses(
     style terms are measured on features divided by it, so the loss weights mean the same for
     every encoder (the original VGG-19's activations are hundreds of times the random one's).
     """
-    from ..precision import autocast
+    from ..precision import at_precision
 
     layers = tuple(dict.fromkeys(STYLE_LAYERS + (layer,)))
     scales = scales or {}
-    device = content.device
-
-    def encode(x, names):
-        with autocast(precision, device):
-            return {name: f.float() for name, f in encoder(x, names).items()}
+    encode, decode = at_precision(encoder, precision), at_precision(decoder, precision)
 
     with torch.no_grad():
         fc = encode(content, (layer,))[layer]
@@ -117,8 +113,7 @@ def adain_losses(
         t = ops.adain(fc, *s_stats[layer]) if layer in s_stats else ops.adain(fc, *ops.calc_mean_std(fs[layer]))
         a = alpha.view(-1, 1, 1, 1).to(t.dtype)
         t = a * t + (1 - a) * fc
-    with autocast(precision, device):
-        raw = decoder(t * scales.get(layer, 1.0)).float()  # the decoder takes the encoder's own units
+    raw = decode(t * scales.get(layer, 1.0))  # the decoder takes the encoder's own units
     # The losses see the clamped image users will get (straight-through: the gradient passes
     # the clamp), and a penalty keeps raw values near [0, 1]; without both the decoder learned
     # out-of-range colours whose features matched, and the inference clamp then shifted hues.
