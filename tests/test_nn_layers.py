@@ -11,7 +11,8 @@ import torch
 import torch.nn.functional as F
 
 import spokenstyle.ops as ops
-from spokenstyle.nn import AdaIN, Blur, Downsample, EqualConv2d, EqualLinear, FusedLeakyReLU, MinibatchStd, Upsample
+from spokenstyle.nn import (AdaIN, Blur, Downsample, EqualConv2d, EqualLinear, FusedLeakyReLU, MinibatchStd,
+                            ModulatedConv2d, Upsample)
 from _opharness import needs_extension, skip_if_inductor_cannot_build
 
 pytestmark = needs_extension()
@@ -113,6 +114,61 @@ def test_minibatch_std_and_adain_layers():
     torch.testing.assert_close(AdaIN()(content, mean, std), ops.adain_reference(content, mean, std))
 
 
+def _modconv_reference(layer, x, scale, shift):
+    """Per sample: the weight scaled per input channel, each output filter renormalised, one
+    convolution per image (float64)."""
+    outs = []
+    w = layer.weight.double() * layer.weight_gain
+    for i in range(x.shape[0]):
+        wi = w * scale[i].view(1, -1, 1, 1)
+        wi = wi / wi.square().sum(dim=(1, 2, 3), keepdim=True).add(layer.eps).sqrt()
+        y = F.conv2d(x[i : i + 1], wi, shift[i], stride=layer.stride, padding=layer.kernel_size // 2)
+        outs.append(F.leaky_relu(y, 0.2) * math.sqrt(2))
+    return torch.cat(outs)
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_modulated_conv_matches_a_per_sample_reference_in_both_paths(stride):
+    torch.manual_seed(0)
+    layer = ModulatedConv2d(5, 6, 3, stride=stride).double()
+    x = torch.randn(3, 5, 9, 9, dtype=torch.float64)
+    scale = torch.rand(3, 5, dtype=torch.float64) * 2 + 0.1
+    shift = torch.randn(3, 6, dtype=torch.float64)
+    want = _modconv_reference(layer, x, scale, shift)
+    torch.testing.assert_close(layer(x, scale, shift), want)  # a batch: scale the input and the output
+    for i in range(3):  # one image: the style folded into the weights
+        torch.testing.assert_close(layer(x[i : i + 1], scale[i : i + 1], shift[i : i + 1]), want[i : i + 1])
+
+
+def test_modulated_conv_normalises_from_the_weights_not_the_activations():
+    torch.manual_seed(1)
+    layer = ModulatedConv2d(16, 16, 3, activation="linear").requires_grad_(False)
+    x = torch.randn(2, 16, 32, 32)
+    scale = torch.rand(2, 16) + 0.5
+    y = layer(x, scale)
+    # demodulated: unit-variance input -> unit-variance output, whatever the style's magnitude
+    assert 0.8 < float(y.std()) < 1.2
+    torch.testing.assert_close(layer(x, scale * 7.0), y, rtol=1e-5, atol=1e-5)
+    # ...and unlike instance norm, the output follows the input's own magnitude: a spike planted
+    # in one place changes the output only near it, not the whole image's statistics
+    spiked = x.clone()
+    spiked[:, :, 0, 0] += 100.0
+    change = (layer(spiked, scale) - y).abs()
+    assert float(change[..., :2, :2].max()) > 1.0 and float(change[..., 4:, 4:].max()) < 1e-4
+
+
+def test_modulated_conv_gradients_match_float64_finite_differences():
+    torch.manual_seed(2)
+    layer = ModulatedConv2d(3, 4, 3).double()
+    x = torch.randn(2, 3, 6, 6, dtype=torch.float64, requires_grad=True)
+    scale = (torch.rand(2, 3, dtype=torch.float64) + 0.5).requires_grad_()
+    shift = torch.randn(2, 4, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda a, s, b: layer(a, s, b), (x, scale, shift))
+    assert torch.autograd.gradcheck(lambda a, s, b: layer(a[:1], s[:1], b[:1]), (x, scale, shift))
+    with pytest.raises(ValueError, match=r"needs scale \(N, 3\)"):
+        layer(x, scale[:, :2], shift)
+
+
 def test_stack_compiles_fullgraph_with_matching_gradients():
     torch.manual_seed(0)
     net = torch.nn.Sequential(
@@ -147,6 +203,7 @@ def test_extra_repr_and_bad_arguments():
     assert "padding=(2, 1, 2, 1)" in repr(Blur())
     assert "group_size=4" in repr(MinibatchStd())
     assert "negative_slope=0.2" in repr(FusedLeakyReLU(3))
+    assert "stride=2, demodulate=True" in repr(ModulatedConv2d(3, 4, 3, stride=2))
     with pytest.raises(ValueError, match="unknown activation 'gelu'"):
         EqualLinear(3, 4, activation="gelu")
     with pytest.raises(ValueError, match="factor must be an integer >= 1"):

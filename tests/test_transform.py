@@ -14,7 +14,7 @@ from spokenstyle import Engine, StyleIntent
 from spokenstyle.errors import UsageError, WeightsError
 from spokenstyle.builtins.transform import BORDER, TransformBackend
 from spokenstyle.intent import MEDIA
-from spokenstyle.nn import transform as T
+from spokenstyle.nn import ModulatedConv2d, transform as T
 
 from _helpers import PHOTOS, photo, run_cli, stderr_lines
 
@@ -24,7 +24,9 @@ def test_expected_shapes_match_the_network(widths, blocks):
     cfg = T.TransformConfig(widths=widths, blocks=blocks, mapping_layers=2, w_dim=16, media="watercolor,ink_wash")
     net = T.TransformNet(cfg)
     assert {k: tuple(v.shape) for k, v in net.state_dict().items()} == T.expected_shapes(cfg)
-    assert len(net.norms) == len(cfg.norm_channels()) == 2 * (len(widths) - 1) + 2 * blocks
+    assert len(cfg.modulated_channels()) == 2 * (len(widths) - 1) + 2 * blocks
+    modulated = [m for m in net.modules() if isinstance(m, ModulatedConv2d)]
+    assert [(m.in_channels, m.out_channels) for m in modulated] == cfg.modulated_channels()
 
 
 def test_output_size_range_and_identity_start():

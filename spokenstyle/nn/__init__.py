@@ -1,7 +1,8 @@
 """Neural-network modules built on spokenstyle's operators."""
 
 from .discriminator import DiscriminatorBlock, PatchDiscriminator
-from .layers import AdaIN, Blur, Downsample, EqualConv2d, EqualLinear, FusedLeakyReLU, MinibatchStd, Upsample
+from .layers import (AdaIN, Blur, Downsample, EqualConv2d, EqualLinear, FusedLeakyReLU, MinibatchStd,
+                     ModulatedConv2d, Upsample)
 from .transform import TransformConfig, TransformNet
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "EqualLinear",
     "FusedLeakyReLU",
     "MinibatchStd",
+    "ModulatedConv2d",
     "PatchDiscriminator",
     "TransformConfig",
     "TransformNet",

@@ -22,7 +22,8 @@ from torch import nn
 
 from .. import ops
 
-__all__ = ["AdaIN", "Blur", "Downsample", "EqualConv2d", "EqualLinear", "FusedLeakyReLU", "MinibatchStd", "Upsample"]
+__all__ = ["AdaIN", "Blur", "Downsample", "EqualConv2d", "EqualLinear", "FusedLeakyReLU", "MinibatchStd",
+           "ModulatedConv2d", "Upsample"]
 
 DEFAULT_FILTER = (1, 3, 3, 1)
 
@@ -197,6 +198,63 @@ class EqualConv2d(nn.Module):
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"bias={self.bias is not None}, activation={self.activation}, down={self.down}, "
                 f"lr_mul={self.lr_mul}, clamp={self.clamp}")
+
+
+class ModulatedConv2d(nn.Module):
+    """StyleGAN2's modulated convolution with weight demodulation: per sample, the weight is
+    scaled per input channel by ``scale`` (N, in) and each output channel renormalised to unit
+    expected variance; then a per-sample ``shift`` (N, out), the activation and its gain.
+
+    It conditions a layer on a style the way a modulated instance norm does, but from the
+    weights alone, never from the activations' statistics: there is nothing for the network to
+    game with a local spike, which is what draws the "droplet" blobs of instance-norm
+    generators (Karras et al., 2020, section 2). ``forward(x, scale, shift)``; one image folds
+    the style into the weights (one convolution, no extra passes), a batch scales the input and
+    the output instead (the same numbers, one shared weight).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, activation: str = "lrelu",
+                 stride: int = 1, demodulate: bool = True, eps: float = 1e-8):
+        super().__init__()
+        self.in_channels = _positive("in_channels", in_channels)
+        self.out_channels = _positive("out_channels", out_channels)
+        self.kernel_size = _positive("kernel_size", kernel_size)
+        self.activation = _check_act(activation)
+        self.stride = _positive("stride", stride)
+        self.demodulate = bool(demodulate)
+        self.eps = float(eps)
+        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel_size, kernel_size))
+        self.weight_gain = 1.0 / math.sqrt(in_channels * kernel_size * kernel_size)
+
+    def forward(self, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor | None = None) -> torch.Tensor:
+        n = x.shape[0]
+        if scale.shape != (n, self.in_channels) or (shift is not None and shift.shape != (n, self.out_channels)):
+            raise ValueError(f"ModulatedConv2d({self.in_channels}, {self.out_channels}) needs scale (N, {self.in_channels}) "
+                             f"and shift (N, {self.out_channels}) for N = {n}, got {tuple(scale.shape)} and "
+                             f"{None if shift is None else tuple(shift.shape)}")
+        w = self.weight * self.weight_gain
+        pad = self.kernel_size // 2
+        demod = None
+        if self.demodulate:  # (N, out): 1 / |w * scale| over (in, kh, kw)
+            demod = torch.rsqrt(scale.square() @ w.square().sum(dim=(2, 3)).t() + self.eps)
+        if n == 1:
+            wn = w * scale.reshape(1, -1, 1, 1)
+            if demod is not None:
+                wn = wn * demod.reshape(-1, 1, 1, 1)
+            y = F.conv2d(x, wn, None if shift is None else shift[0], stride=self.stride, padding=pad)
+        else:
+            y = F.conv2d(x * scale.reshape(n, -1, 1, 1), w, stride=self.stride, padding=pad)
+            if demod is not None and shift is not None:
+                y = torch.addcmul(shift.reshape(n, -1, 1, 1), y, demod.reshape(n, -1, 1, 1))
+            elif demod is not None:
+                y = y * demod.reshape(n, -1, 1, 1)
+            elif shift is not None:
+                y = y + shift.reshape(n, -1, 1, 1)
+        return y if self.activation == "linear" else ops.bias_act(y, None, 1, self.activation)
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, activation={self.activation}, "
+                f"stride={self.stride}, demodulate={self.demodulate}")
 
 
 class MinibatchStd(nn.Module):

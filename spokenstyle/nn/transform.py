@@ -1,13 +1,18 @@
 """The ``transform`` generator: one feed-forward pass from a photo and the words to the
 stylized photo, for every built-in medium.
 
-Johnson et al.'s image transformation network (encoder, residual blocks, decoder) with the
-normalisation of Dumoulin et al.'s conditional instance norm, where the per-layer scales and
-shifts come from a StyleGAN-style mapping network instead of a table per style:
+Johnson et al.'s image transformation network (encoder, residual blocks, decoder), conditioned
+on the words the way StyleGAN2 conditions on a style: every convolution after the stem is a
+modulated, demodulated convolution (:class:`~spokenstyle.nn.ModulatedConv2d`) whose per-input
+scales and per-output shifts come from a mapping network:
 
     conditioning c (from the intent) --mapping (EqualLinear + lrelu) x L--> w
-    w --one EqualLinear--> (scale, shift) for every normalisation layer
-    each norm layer: adain(x, shift, scale) = instance-normalise x, times scale, plus shift
+    w --one EqualLinear--> (scale, shift) for every modulated convolution
+
+Format 1 of this network normalised with a modulated instance norm (Dumoulin et al.'s
+conditional instance norm); trained adversarially it drew StyleGAN's "droplets", white blobs
+the network plants to steer the per-image statistics. Demodulation normalises from the weights,
+not the activations, and the blobs have nothing to steer.
 
 ``c`` is read from the intent's embedding (:func:`conditioning`): the look attributes, the
 medium one-hot over the media the network was trained on, and the strength. The network
@@ -16,10 +21,10 @@ draws a residual over the photo (``out = photo + to_rgb(h)``), so "strength 0" i
 
 Layout (``widths`` = (w0, ..., wk): k stride-2 stages, ``blocks`` residual blocks at 1/2^k)::
 
-    stem      3x3 conv 3 -> w0, lrelu                       (full resolution, no norm: cheap)
-    down i    3x3 stride-2 conv w(i) -> w(i+1), norm, lrelu
-    blocks    (3x3 conv, norm, lrelu, 3x3 conv, norm) + skip
-    up i      3x3 conv w(i) -> w(i-1), norm, lrelu, bilinear 2x
+    stem      3x3 conv 3 -> w0, lrelu                 (full resolution, unmodulated: cheap)
+    down i    modulated 3x3 stride-2 conv w(i) -> w(i+1), lrelu
+    blocks    (modulated 3x3 conv, lrelu, modulated 3x3 conv) + skip, times 1/sqrt(2)
+    up i      modulated 3x3 conv w(i) -> w(i-1), lrelu, bilinear 2x
     to_rgb    3x3 conv w0 -> 3, added to the photo
 
 The decoder convolves *before* it upsamples: every 3x3 convolution but the first and the last
@@ -48,7 +53,7 @@ from torch import nn
 from .. import ops
 from ..errors import UsageError, WeightsError
 from ..intent import ATTRIBUTES, EMBEDDING_DIM, MEDIA
-from .layers import EqualConv2d, EqualLinear
+from .layers import EqualConv2d, EqualLinear, ModulatedConv2d
 
 __all__ = [
     "FORMAT",
@@ -62,11 +67,13 @@ __all__ = [
     "save",
 ]
 
-FORMAT = "spokenstyle.transform/1"
+FORMAT = "spokenstyle.transform/2"
 DEFAULT_WIDTHS = (16, 32, 64, 64)
 #: Positions in the intent embedding (layout version 1, spokenstyle.intent).
 _MEDIUM_BASE = len(ATTRIBUTES)
 _STRENGTH_AT = len(ATTRIBUTES) + len(MEDIA) + 1 + 1
+#: A residual block's sum is scaled back to unit variance (StyleGAN2's residual networks).
+_RESIDUAL_GAIN = 1.0 / math.sqrt(2.0)
 #: Where the package looks for trained weights when none are given.
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 SHIPPED = WEIGHTS_DIR / "transform.safetensors"
@@ -122,10 +129,10 @@ class TransformConfig:
         """Input sides are padded to a multiple of this (2 ** stride-2 stages)."""
         return 2 ** (len(self.widths) - 1)
 
-    def norm_channels(self) -> list[int]:
-        """Channels of every modulated normalisation layer, in forward order."""
+    def modulated_channels(self) -> list[tuple[int, int]]:
+        """(in, out) channels of every modulated convolution, in forward order."""
         w = list(self.widths)
-        return w[1:] + [w[-1]] * (2 * self.blocks) + w[-2::-1]
+        return (list(zip(w, w[1:])) + [(w[-1], w[-1])] * (2 * self.blocks) + list(zip(w[:0:-1], w[-2::-1])))
 
 
 def _check_config(config: dict) -> None:
@@ -150,34 +157,6 @@ def embedding_of(intents: Sequence[Any], device: Any = "cpu") -> torch.Tensor:
     return torch.tensor([list(i.embedding) for i in intents], dtype=torch.float32, device=device)
 
 
-class _ModNorm(nn.Module):
-    """Instance norm whose per-sample scale and shift come from the mapping network
-    (``ops.adain`` with the given statistics), then leaky ReLU (``ops.bias_act``) unless
-    ``act="linear"``."""
-
-    def __init__(self, channels: int, act: str = "lrelu"):
-        super().__init__()
-        self.channels = channels
-        self.act = act
-
-    def forward(self, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
-        n, c = x.shape[:2]
-        y = ops.adain(x, shift.reshape(n, c, 1, 1), scale.reshape(n, c, 1, 1))
-        return y if self.act == "linear" else ops.bias_act(y, None, 1, self.act)
-
-    def extra_repr(self) -> str:
-        return f"{self.channels}, act={self.act}"
-
-
-class _Stride2Conv(EqualConv2d):
-    """3x3 stride-2 convolution with equalised learning rate (no FIR blur: the instance norm
-    and the content loss see the result, not a discriminator, and the blur pass at full
-    resolution cost a tenth of the latency budget)."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(x, self.weight * self.weight_gain, stride=2, padding=self.kernel_size // 2)
-
-
 class TransformNet(nn.Module):
     """``net(content, embedding)``: (N, 3, H, W) sRGB in [0, 1] and (N, EMBEDDING_DIM) intent
     embeddings -> (N, 3, H, W). Clamped to [0, 1] in eval mode (in training the trainer clamps
@@ -190,22 +169,17 @@ class TransformNet(nn.Module):
         self.register_buffer("cond_index", torch.tensor(conditioning_indices(cfg.media_list)), persistent=False)
         dims = [cfg.cond_dim] + [cfg.w_dim] * cfg.mapping_layers
         self.mapping = nn.Sequential(*(EqualLinear(a, b, activation="lrelu") for a, b in zip(dims, dims[1:])))
-        self.norm_channels = cfg.norm_channels()
-        # One GEMM for every layer's (scale, shift); zero weights: it starts as plain instance norm.
-        self.affine = EqualLinear(cfg.w_dim, 2 * sum(self.norm_channels))
+        self.modulated_channels = cfg.modulated_channels()
+        # One GEMM for every layer's (scale, shift); zero weights: every style starts the same.
+        self.affine = EqualLinear(cfg.w_dim, sum(a + b for a, b in self.modulated_channels))
         nn.init.zeros_(self.affine.weight)
         self.stem = EqualConv2d(3, w[0], 3, activation="lrelu")
-        self.down = nn.ModuleList(_Stride2Conv(a, b, 3, bias=False) for a, b in zip(w, w[1:]))
+        self.down = nn.ModuleList(ModulatedConv2d(a, b, 3, stride=2) for a, b in zip(w, w[1:]))
         self.blocks = nn.ModuleList(
-            nn.ModuleList([EqualConv2d(w[-1], w[-1], 3, bias=False), EqualConv2d(w[-1], w[-1], 3, bias=False)])
+            nn.ModuleList([ModulatedConv2d(w[-1], w[-1], 3), ModulatedConv2d(w[-1], w[-1], 3, activation="linear")])
             for _ in range(cfg.blocks)
         )
-        self.up = nn.ModuleList(EqualConv2d(a, b, 3, bias=False) for a, b in zip(w[:0:-1], w[-2::-1]))
-        k = len(w) - 1
-        self.norms = nn.ModuleList(
-            _ModNorm(c, "linear" if k <= i < k + 2 * cfg.blocks and (i - k) % 2 == 1 else "lrelu")
-            for i, c in enumerate(self.norm_channels)
-        )
+        self.up = nn.ModuleList(ModulatedConv2d(a, b, 3) for a, b in zip(w[:0:-1], w[-2::-1]))
         self.to_rgb = EqualConv2d(w[0], 3, 3)
         with torch.no_grad():  # start near the identity: a small residual over the photo
             self.to_rgb.weight.mul_(0.1)
@@ -224,12 +198,12 @@ class TransformNet(nn.Module):
         return embedding.index_select(1, self.cond_index.to(embedding.device))
 
     def styles(self, embedding: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """(scale, shift) per normalisation layer, each (N, C), from intent embeddings."""
+        """(scale (N, in), shift (N, out)) per modulated convolution, from intent embeddings."""
         params = self.affine(self.mapping(self.conditioning(embedding)))
         out, start = [], 0
-        for ch in self.norm_channels:
-            out.append((1.0 + params[:, start : start + ch], params[:, start + ch : start + 2 * ch]))
-            start += 2 * ch
+        for cin, cout in self.modulated_channels:
+            out.append((1.0 + params[:, start : start + cin], params[:, start + cin : start + cin + cout]))
+            start += cin + cout
         return out
 
     def forward(self, content: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
@@ -247,20 +221,15 @@ class TransformNet(nn.Module):
         m = self.config.multiple
         ph, pw = (-h0) % m, (-w0) % m
         x = F.pad(content, (0, pw, 0, ph), mode="replicate") if ph or pw else content
-        styles = iter(zip(self.norms, self.styles(embedding.to(content.dtype))))
-
-        def norm(h):
-            layer, (scale, shift) = next(styles)
-            return layer(h, scale, shift)
-
-        h = self.stem(x)
+        styles = iter(self.styles(embedding.to(content.dtype)))
+        h = self.stem(x * 2.0 - 1.0)
         for conv in self.down:
-            h = norm(conv(h))
+            h = conv(h, *next(styles))
         for conv_a, conv_b in self.blocks:
-            r = norm(conv_a(h))
-            h = h + norm(conv_b(r))
+            r = conv_a(h, *next(styles))
+            h = (h + conv_b(r, *next(styles))) * _RESIDUAL_GAIN
         for conv in self.up:
-            h = F.interpolate(norm(conv(h)), scale_factor=2.0, mode="bilinear", align_corners=False)
+            h = F.interpolate(conv(h, *next(styles)), scale_factor=2.0, mode="bilinear", align_corners=False)
         out = x + self.to_rgb(h)
         out = out[..., :h0, :w0] if ph or pw else out
         return out if self.training else out.clamp(0.0, 1.0)
@@ -280,7 +249,7 @@ def expected_shapes(config: TransformConfig | dict) -> dict[str, tuple[int, ...]
     for i, (a, b) in enumerate(zip(dims, dims[1:])):
         shapes[f"mapping.{i}.weight"] = (b, a)
         shapes[f"mapping.{i}.bias"] = (b,)
-    total = 2 * sum(cfg.norm_channels())
+    total = sum(a + b for a, b in cfg.modulated_channels())
     shapes["affine.weight"] = (total, cfg.w_dim)
     shapes["affine.bias"] = (total,)
     shapes["stem.weight"] = (w[0], 3, 3, 3)
