@@ -67,7 +67,7 @@ def add_commands(cli) -> None:
 #: ``train transform`` flags -> FitConfig fields (flags left out keep the config file's value).
 _TRANSFORM_FLAGS = {
     "data": str, "out": str, "media": str, "exemplars": int, "exemplar_size": int, "encoder": str,
-    "content_layer": str, "steps": int, "batch": int, "crop": int, "lr_g": float, "lr_d": float,
+    "content_layer": str, "precision": str, "steps": int, "batch": int, "crop": int, "lr_g": float, "lr_d": float,
     "content_weight": float, "style_weight": float, "tv_weight": float, "pixel_weight": float,
     "adv_weight": float, "r1_gamma": float, "r1_every": int, "checkpoint_every": int, "sample_every": int, "seed": int,
 }
@@ -90,6 +90,8 @@ def _add_transform(sub) -> None:
         "exemplar_size": f"side of the exemplars in pixels (default {d.exemplar_size})",
         "encoder": f"feature encoder of the perceptual losses (default {d.encoder})",
         "content_layer": f"encoder layer of the content loss (default {d.content_layer})",
+        "precision": "the loss encoder's precision: auto (bfloat16 where the CPU has AMX/AVX512-BF16), float32 or "
+                     f"bfloat16 (default {d.precision})",
         "steps": f"optimisation steps (default {d.steps})",
         "batch": f"batch size (default {d.batch})",
         "crop": f"training crop in pixels (default {d.crop})",
@@ -120,6 +122,7 @@ def _add_transform(sub) -> None:
 
 def _cmd_train_transform(args: argparse.Namespace) -> int:
     from ..errors import UsageError
+    from ..precision import compute_dtype
     from .transform import FitConfig, fit
 
     config = FitConfig.from_json(args.config) if args.config else FitConfig()
@@ -152,6 +155,7 @@ def _cmd_train_transform(args: argparse.Namespace) -> int:
         "state": str(result.state),
         "steps_done": len(result.history),
         "processes": result.world_size,
+        "compute_dtype": str(compute_dtype(config.precision, "cpu")).replace("torch.", ""),
         "seconds_this_session": round(time.perf_counter() - t0, 1),
         "train_seconds": last.get("t", 0.0),
         "final": {k: v for k, v in last.items() if k not in ("step", "t")},

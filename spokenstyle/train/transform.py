@@ -74,6 +74,9 @@ class FitConfig:
     look_fraction: float = 0.5
     encoder: str = "vgg19"
     content_layer: str = "relu3_1"
+    #: The loss encoder under bfloat16 autocast where the CPU runs it natively (spokenstyle.precision);
+    #: the generator, the discriminator and the losses stay float32.
+    precision: str = "auto"
     steps: int = 4000
     batch: int = 4
     crop: int = 128
@@ -147,6 +150,9 @@ class FitConfig:
             number(name, 1e-8, 1.0)
         for name in ("content_weight", "style_weight", "tv_weight", "pixel_weight", "adv_weight", "r1_gamma"):
             number(name)
+        from ..precision import check as check_precision
+
+        self.precision = check_precision(self.precision, "--precision")
         number("recon_fraction", 0.0, 1.0)
         number("look_fraction", 0.0, 1.0)
         if isinstance(self.media, str):
@@ -285,7 +291,7 @@ def generator_losses(net, encoder, disc, batch: dict[str, torch.Tensor], config:
     out = raw + (raw.clamp(0.0, 1.0) - raw).detach()  # the losses see what users get; the gradient passes
     out_of_range = (torch.relu(raw - 1.0) + torch.relu(-raw)).mean(dim=(1, 2, 3))
     layers = tuple(dict.fromkeys(STYLE_LAYERS + (config.content_layer,)))
-    fo = encoder(out, layers)
+    fo = encoder(out, layers)  # ``encoder``: already at the run's precision (fit wraps it)
     with torch.no_grad():
         fc = encoder(content, (config.content_layer,))[config.content_layer]
     targets = losses.gram_targets(encoder, batch["style"], STYLE_LAYERS, scales)
@@ -486,10 +492,13 @@ def fit(config: FitConfig | Mapping[str, Any] | str | os.PathLike, *, engine: An
         from ..engine import Engine
 
         engine = Engine(device="cpu")
-    encoder = engine.feature_encoder(config.encoder)
-    encoder.channels(config.content_layer)  # an unknown layer fails here, before any work
+    from ..precision import at_precision
+
+    feature_encoder = engine.feature_encoder(config.encoder)
+    feature_encoder.channels(config.content_layer)  # an unknown layer fails here, before any work
+    encoder = at_precision(feature_encoder, config.precision)
     layers = tuple(dict.fromkeys(STYLE_LAYERS + (config.content_layer,)))
-    scales = dict(saved["scales"]) if saved else adain.feature_scales(encoder, photos, layers)
+    scales = dict(saved["scales"]) if saved else adain.feature_scales(feature_encoder, photos, layers)
     pool = style_pool(config, engine.generator("exemplar"))
     net, disc = make_networks(config)
     net.train()
