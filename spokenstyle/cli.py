@@ -408,15 +408,10 @@ def _stylize(args: argparse.Namespace, ranks: Any, tally: list[int]) -> int:
     if not os.access(outputs[0].parent, os.W_OK):
         raise UsageError(f"cannot write to folder '{outputs[0].parent}': permission denied")
 
-    from .distributed import shard
+    from . import distributed
 
-    mine = shard(range(len(inputs)), ranks)  # every photo in one process
-    device = args.device
-    if ranks.world > 1 and device.strip().lower() in ("auto", "cuda"):
-        import torch
-
-        if torch.cuda.is_available():  # one GPU per process on its machine
-            device = f"cuda:{ranks.local % torch.cuda.device_count()}"
+    mine = distributed.shard(range(len(inputs)), ranks)  # every photo in one process
+    device = distributed.process_device(args.device, ranks)  # one GPU per process on its machine
     engine = Engine(text_encoder=args.text_encoder, device=device, max_pixels=args.max_pixels)
     if look is None:  # the prompt is encoded and planned once, for every photo of a batch
         look = engine.look(

@@ -2,9 +2,13 @@
 collectives the commands need.
 
 torchrun describes the job in the environment (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK`` and
-the rendezvous address); :func:`setup` joins its process group (gloo: the tensors exchanged
-here are a handful of CPU numbers, and gloo also runs where there is no GPU). Outside torchrun
-everything is one process, :data:`SINGLE`, and nothing here imports ``torch.distributed``.
+the rendezvous address); :func:`setup` joins its process group. The group's backend follows
+the device the process computes on (:func:`backend_for`): gloo for CPU tensors always (the
+counts and generator states exchanged here are a handful of CPU numbers, and gloo runs where
+there is no GPU), and NCCL for CUDA tensors when the process trains on a GPU. Each process
+under torchrun takes its own GPU, ``cuda:LOCAL_RANK`` (:func:`process_device`). Outside
+torchrun everything is one process, :data:`SINGLE`, and nothing here imports
+``torch.distributed``.
 """
 
 from __future__ import annotations
@@ -33,16 +37,43 @@ class Ranks:
 SINGLE = Ranks(0, 1)
 
 
-def setup() -> Ranks:
-    """The process group torchrun describes (``WORLD_SIZE`` > 1), joined once; else SINGLE."""
-    world = int(os.environ.get("WORLD_SIZE", "1") or 1)
-    if world <= 1:
+def from_env() -> Ranks:
+    """The job as torchrun's environment describes it, without joining anything."""
+    def read(name: str, default: int) -> int:
+        return int(os.environ.get(name, "") or default)
+
+    world = read("WORLD_SIZE", 1)
+    return SINGLE if world <= 1 else Ranks(read("RANK", 0), world, read("LOCAL_RANK", 0))
+
+
+def backend_for(device: str | torch.device | None) -> str:
+    """The process group's backend for a process computing on ``device``: ``"gloo"``, or gloo
+    for CPU tensors and NCCL for CUDA ones (``"cpu:gloo,cuda:nccl"``) on a GPU."""
+    if device is not None and torch.device(device).type == "cuda":
+        return "cpu:gloo,cuda:nccl"
+    return "gloo"
+
+
+def process_device(device: str, ranks: Ranks) -> str:
+    """The device this process computes on: ``device`` as asked, except that under torchrun
+    ``"auto"`` and ``"cuda"`` mean this process's own GPU (``cuda:LOCAL_RANK``, wrapping round
+    the machine's GPUs) when there is one."""
+    if ranks.world > 1 and str(device).strip().lower() in ("auto", "cuda") and torch.cuda.is_available():
+        return f"cuda:{ranks.local % torch.cuda.device_count()}"
+    return device
+
+
+def setup(device: str | torch.device | None = None) -> Ranks:
+    """The process group torchrun describes (``WORLD_SIZE`` > 1), joined once, with the
+    backend for ``device`` (:func:`backend_for`); else SINGLE."""
+    env = from_env()
+    if env.world <= 1:
         return SINGLE
     import torch.distributed as dist
 
     if not dist.is_initialized():
-        dist.init_process_group(backend="gloo")
-    return Ranks(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0") or 0))
+        dist.init_process_group(backend=backend_for(device))
+    return Ranks(dist.get_rank(), dist.get_world_size(), env.local)
 
 
 def shard(items: Sequence[T], ranks: Ranks) -> list[T]:

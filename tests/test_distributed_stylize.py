@@ -9,7 +9,10 @@ import sys
 
 from _helpers import PHOTOS, REPO
 from spokenstyle.cli import main
-from spokenstyle.distributed import SINGLE, Ranks, shard, sum_counts
+import pytest
+import torch
+
+from spokenstyle.distributed import SINGLE, Ranks, backend_for, from_env, process_device, shard, sum_counts
 
 
 def test_shards_are_disjoint_and_cover_everything_in_order():
@@ -21,6 +24,34 @@ def test_shards_are_disjoint_and_cover_everything_in_order():
         assert max(map(len, parts)) - min(map(len, parts)) <= 1  # balanced
     assert shard(range(5), SINGLE) == [0, 1, 2, 3, 4]
     assert sum_counts([3, 1], SINGLE) == [3, 1]
+
+
+def test_the_backend_follows_the_device():
+    assert backend_for(None) == backend_for("cpu") == "gloo"
+    # on a GPU: NCCL for the gradients (CUDA tensors), gloo for the CPU-side counts and states
+    assert backend_for("cuda") == backend_for(torch.device("cuda", 1)) == "cpu:gloo,cuda:nccl"
+
+
+def test_each_process_takes_its_own_gpu(monkeypatch):
+    assert process_device("auto", SINGLE) == "auto"  # one process: the engine decides
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert process_device("auto", Ranks(1, 2, 1)) == "auto"  # no GPU: as asked (the CPU)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert process_device("auto", Ranks(1, 4, 1)) == "cuda:1"
+    assert process_device("cuda", Ranks(3, 4, 3)) == "cuda:1"  # wraps round the machine's GPUs
+    assert process_device("cpu", Ranks(3, 4, 3)) == "cpu"
+    assert process_device("cuda:0", Ranks(3, 4, 3)) == "cuda:0"  # an explicit GPU is kept
+
+
+def test_the_job_is_read_from_torchruns_environment(monkeypatch):
+    for name in ("WORLD_SIZE", "RANK", "LOCAL_RANK"):
+        monkeypatch.delenv(name, raising=False)
+    assert from_env() == SINGLE
+    monkeypatch.setenv("WORLD_SIZE", "4")
+    monkeypatch.setenv("RANK", "3")
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    assert from_env() == Ranks(3, 4, 1)
 
 
 def _folder(tmp_path):

@@ -41,6 +41,13 @@ def tiny(tmp_path, **changes) -> tt.FitConfig:
     return tt.FitConfig.from_mapping(values)
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error of a machine without CUDA")
+def test_training_on_a_missing_gpu_is_a_clear_error(tmp_path):
+    with pytest.raises(UsageError, match="--device='cuda' but CUDA is not available here"):
+        tt.fit(tiny(tmp_path, device="cuda"))
+    assert not (tmp_path / "run").exists()  # refused before anything was written
+
+
 def _fixed_losses(net, encoder, config, scales, pool, photos):
     gen = torch.Generator().manual_seed(123)
     batch = tt.draw_batch(photos, pool, config, gen)

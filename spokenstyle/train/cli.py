@@ -67,7 +67,7 @@ def add_commands(cli) -> None:
 #: ``train transform`` flags -> FitConfig fields (flags left out keep the config file's value).
 _TRANSFORM_FLAGS = {
     "data": str, "out": str, "media": str, "exemplars": int, "exemplar_size": int, "encoder": str,
-    "content_layer": str, "precision": str, "steps": int, "batch": int, "crop": int, "lr_g": float, "lr_d": float,
+    "content_layer": str, "precision": str, "device": str, "steps": int, "batch": int, "crop": int, "lr_g": float, "lr_d": float,
     "content_weight": float, "style_weight": float, "tv_weight": float, "pixel_weight": float,
     "adv_weight": float, "r1_gamma": float, "r1_every": int, "checkpoint_every": int, "sample_every": int, "seed": int,
 }
@@ -92,6 +92,8 @@ def _add_transform(sub) -> None:
         "content_layer": f"encoder layer of the content loss (default {d.content_layer})",
         "precision": "the loss encoder's precision: auto (bfloat16 where the CPU has AMX/AVX512-BF16), float32 or "
                      f"bfloat16 (default {d.precision})",
+        "device": "auto (a CUDA GPU when there is one; under torchrun each process its own), cpu, cuda or cuda:N "
+                  f"(default {d.device})",
         "steps": f"optimisation steps (default {d.steps})",
         "batch": f"batch size (default {d.batch})",
         "crop": f"training crop in pixels (default {d.crop})",

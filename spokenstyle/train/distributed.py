@@ -1,4 +1,4 @@
-"""Data-parallel training under torchrun (``torch.distributed``; gloo on CPUs).
+"""Data-parallel training under torchrun (``torch.distributed``: gloo on CPUs, NCCL on GPUs).
 
 Every rank builds the same networks from the seed, draws its own batches (its data generator
 is seeded with the seed and its rank) and, after each backward pass, averages the gradients
@@ -8,7 +8,9 @@ StyleGAN2-ADA's scheme rather than a ``DistributedDataParallel`` wrapper: R1's g
 double backward (``autograd.grad(..., create_graph=True)``), which DDP's reducer does not
 support; averaging the finished gradients by hand does the same for every loss.
 
-Rank 0 alone writes files and shows the progress bar. The effective batch is ``batch`` times
+On GPUs every process trains on its own (``cuda:LOCAL_RANK``) and the gradients travel over
+NCCL; the data generators and their states stay on the CPU (gloo), so a run's batches are the
+same on any device. Rank 0 alone writes files and shows the progress bar. The effective batch is ``batch`` times
 the number of ranks.
 """
 
@@ -18,7 +20,7 @@ from typing import Iterable
 
 import torch
 
-from ..distributed import SINGLE, Ranks, barrier, setup  # noqa: F401 - the training loop's names
+from ..distributed import SINGLE, Ranks, barrier, from_env, process_device, setup  # noqa: F401 - the training loop's names
 
 
 def average_gradients(params: Iterable[torch.nn.Parameter], ranks: Ranks) -> None:

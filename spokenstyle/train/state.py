@@ -17,7 +17,7 @@ from ..errors import WeightsError
 
 
 def module_tensors(prefix: str, module: torch.nn.Module) -> dict[str, torch.Tensor]:
-    return {f"{prefix}.{k}": v.detach().float().contiguous() for k, v in module.state_dict().items()}
+    return {f"{prefix}.{k}": v.detach().cpu().float().contiguous() for k, v in module.state_dict().items()}
 
 
 def load_module(prefix: str, module: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None:
@@ -30,7 +30,7 @@ def optimizer_tensors(prefix: str, opt: torch.optim.Optimizer) -> dict[str, torc
     out = {}
     for idx, st in opt.state_dict()["state"].items():
         for name, value in st.items():
-            out[f"{prefix}.{idx}.{name}"] = torch.as_tensor(value).detach().float().contiguous().clone()
+            out[f"{prefix}.{idx}.{name}"] = torch.as_tensor(value).detach().cpu().float().contiguous().clone()
     return out
 
 

@@ -77,6 +77,8 @@ class FitConfig:
     #: The loss encoder under bfloat16 autocast where the CPU runs it natively (spokenstyle.precision);
     #: the generator, the discriminator and the losses stay float32.
     precision: str = "auto"
+    #: "auto" (CUDA when available, under torchrun each process its own GPU), "cpu", "cuda", "cuda:N".
+    device: str = "auto"
     steps: int = 4000
     batch: int = 4
     crop: int = 128
@@ -153,6 +155,8 @@ class FitConfig:
         from ..precision import check as check_precision
 
         self.precision = check_precision(self.precision, "--precision")
+        if not isinstance(self.device, str) or not self.device.strip():
+            raise UsageError(f"--device {self.device!r} must be auto, cpu, cuda or cuda:N")
         number("recon_fraction", 0.0, 1.0)
         number("look_fraction", 0.0, 1.0)
         if isinstance(self.media, str):
@@ -468,7 +472,15 @@ def fit(config: FitConfig | Mapping[str, Any] | str | os.PathLike, *, engine: An
     elif not isinstance(config, FitConfig):
         raise UsageError(f"fit(config): config must be a FitConfig, a dict or a JSON path, got {type(config).__name__}")
     config.check()
-    ranks = distributed.setup()
+    from ..engine import _resolve_device
+
+    try:
+        device = _resolve_device(distributed.process_device(config.device, distributed.from_env()))
+    except UsageError as exc:
+        raise UsageError(f"--{exc}") from None
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    ranks = distributed.setup(device)
     out = Path(config.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out '{out}' is a file; give a folder for the run's weights, state, losses and samples")
@@ -491,16 +503,17 @@ def fit(config: FitConfig | Mapping[str, Any] | str | os.PathLike, *, engine: An
     if engine is None:
         from ..engine import Engine
 
-        engine = Engine(device="cpu")
+        engine = Engine(device=device)
     from ..precision import at_precision
 
     feature_encoder = engine.feature_encoder(config.encoder)
     feature_encoder.channels(config.content_layer)  # an unknown layer fails here, before any work
     encoder = at_precision(feature_encoder, config.precision)
     layers = tuple(dict.fromkeys(STYLE_LAYERS + (config.content_layer,)))
-    scales = dict(saved["scales"]) if saved else adain.feature_scales(feature_encoder, photos, layers)
+    scales = dict(saved["scales"]) if saved else adain.feature_scales(feature_encoder, [p.to(device) for p in photos], layers)
     pool = style_pool(config, engine.generator("exemplar"))
-    net, disc = make_networks(config)
+    net, disc = make_networks(config)  # initialised on the CPU from the seed: the same on any device
+    net, disc = net.to(device), disc.to(device)
     net.train()
     disc.train()
     use_adv = config.adv_weight > 0
@@ -522,14 +535,14 @@ def fit(config: FitConfig | Mapping[str, Any] | str | os.PathLike, *, engine: An
         if ranks.rank > 0:
             gen.set_state(tensors[f"rng.generator.{ranks.rank}"])
         start, history = saved["step"], list(saved["history"])
-    fixed = sample_photos(photos, min(config.crop, 128))
+    fixed = sample_photos(photos, min(config.crop, 128)).to(device)
     t_offset = float(history[-1].get("t", 0.0)) if history else 0.0
     t_start = time.perf_counter()
     bar = tqdm(range(start, config.steps), desc="training transform", unit="step", disable=not (config.progress and ranks.main),
                dynamic_ncols=True, initial=start, total=config.steps)
     info = {"config": config.to_dict(), "scales": scales}
     for step in bar:
-        batch = draw_batch(photos, pool, config, gen)
+        batch = {k: v.to(device) for k, v in draw_batch(photos, pool, config, gen).items()}
         disc.requires_grad_(False)
         g = generator_losses(net, encoder, disc if use_adv else None, batch, config, scales)
         loss_g = g["total"].mean()
