@@ -475,9 +475,15 @@ def fit(config: FitConfig | Mapping[str, Any] | str | os.PathLike, *, engine: An
     from ..engine import _resolve_device
 
     try:
-        device = _resolve_device(distributed.process_device(config.device, distributed.from_env()))
+        if engine is not None and config.device.strip().lower() == "auto":
+            device = engine.device  # the engine's encoders decide where the run computes
+        else:
+            device = _resolve_device(distributed.process_device(config.device, distributed.from_env()))
     except UsageError as exc:
         raise UsageError(f"--{exc}") from None
+    if engine is not None and engine.device != device:
+        raise UsageError(f"--device {config.device}: fit(engine=...) computes on {engine.device}; give the same "
+                         "device to both, or leave --device auto")
     if device.type == "cuda":
         torch.cuda.set_device(device)
     ranks = distributed.setup(device)
