@@ -13,6 +13,8 @@ adain:    adain-vgg19-before-after.jpg - adain with the shipped decoder (random 
           against the VGG-19 relu4_1 decoder (shipped for encoder="vgg19", not the default: see
           benchmarks/RESULTS.md), held-out photos, three media and a painting; only on request;
           VGG19_DECODER=PATH compares another VGG-19 decoder
+transform: transform-heldout.jpg - the transform generator (TRANSFORM_WEIGHTS=PATH, default the
+          package's) on the held-out photos in every medium it was trained for; only on request
 
 Every picture is made with seed 0 on the CPU, so reruns give the same pictures on one machine.
 """
@@ -130,7 +132,35 @@ def gatys(engine) -> None:
     _grid([c.resize((384, 384), Image.LANCZOS) for c in cells], 3).save(HERE / "gatys-bf16-before-after.jpg", quality=85)
 
 
-PICTURES = {"media": media, "looks": looks, "sheets": sheets, "gatys": gatys, "adain": adain}
+def transform(engine) -> None:
+    """Rows: held-out photos; columns: the photo, then every medium of the weights."""
+    from spokenstyle.nn.transform import load
+
+    weights = os.environ.get("TRANSFORM_WEIGHTS") or None
+    ckpt = load(weights) if weights else None
+    media = ckpt.net.media if ckpt else engine.generator("transform").media
+    options = {"weights": weights} if weights else {}
+    rows = []
+    for name in ("coffee", "chelsea"):
+        photo = HELDOUT / f"{name}.jpg"
+        row = [_run(engine, photo, strength=0.0, max_size=256)]
+        row += [_run(engine, photo, m.replace("_", " "), backend="transform", options=options, max_size=256) for m in media]
+        rows.append(row)
+    w, h = rows[0][0].size
+    face = label_font(14, None, False)
+    head = 24
+    out = Image.new("RGB", (len(rows[0]) * w, len(rows) * h + head), "white")
+    draw = ImageDraw.Draw(out)
+    step = (ckpt.info.get("step") if ckpt else None) or "?"
+    for c, label in enumerate(["held-out photo"] + [f"{m.replace('_', ' ')} ({step} steps)" for m in media]):
+        draw.text((c * w + w / 2, head / 2), label, fill=(20, 20, 20), font=face, anchor="mm")
+    for r, row in enumerate(rows):
+        for c, img in enumerate(row):
+            out.paste(img.convert("RGB").resize((w, h)), (c * w, head + r * h))
+    out.save(HERE / "transform-heldout.jpg", quality=90)
+
+
+PICTURES = {"media": media, "looks": looks, "sheets": sheets, "gatys": gatys, "adain": adain, "transform": transform}
 
 if __name__ == "__main__":
     wanted = sys.argv[1:] or ["media", "looks", "sheets", "gatys"]

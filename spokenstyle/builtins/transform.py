@@ -22,13 +22,8 @@ import torch
 from ..errors import UsageError
 from ..intent import StyleIntent
 from ..protocols import Option, Options
-from .texture import TEXTURE_MEDIA, mirror_pad
+from .texture import TEXTURE_MEDIA
 
-#: Mirrored margin around the photo, in pixels. The generator's zero-padded convolutions,
-#: trained on 128-px crops, paint bars of saturated colour along an image's edges (the style
-#: loss rewards their contrast); with the margin they fall outside the photo and are cropped
-#: away (looked at on held-out chelsea: docs/images/transform-border-before-after.jpg).
-BORDER = 32
 #: (path, mtime, size) -> media of that weights file: the planner asks often, reading a header once.
 _MEDIA_CACHE: dict[tuple[str, float, int], tuple[str, ...]] = {}
 
@@ -117,7 +112,7 @@ class TransformBackend:
 
         param = next(net.parameters())
         emb = embedding_of([intent], device=param.device)
-        h, w = content.shape[-2:]
-        x, m = mirror_pad(content.to(param.device, param.dtype), BORDER)
-        out = net(x, emb)[..., m : m + h, m : m + w]
+        # No margin: the network pads by reflection at every layer, so a photo's edge is
+        # rendered like its inside (test_a_crops_edges_render_like_its_interior).
+        out = net(content.to(param.device, param.dtype), emb)
         return out.to(content.device, content.dtype).contiguous()

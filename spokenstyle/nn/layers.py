@@ -34,6 +34,21 @@ def _check_act(activation: str) -> str:
     return activation
 
 
+def _check_padding(mode: str) -> str:
+    if mode not in ("zeros", "reflect"):
+        raise ValueError(f"padding_mode must be 'zeros' or 'reflect', got {mode!r}")
+    return mode
+
+
+def _pad(x: torch.Tensor, pad: int, mode: str) -> tuple[torch.Tensor, int]:
+    """``(x, pad)`` for a convolution's own zero padding, or ``x`` reflection-padded and 0: a
+    mirrored border gives a network no edge to find, so it cannot paint one (zero padding marks
+    every border, and a style loss rewards the bars drawn along it)."""
+    if mode == "reflect" and pad > 0:
+        return F.pad(x, (pad, pad, pad, pad), mode="reflect"), 0
+    return x, pad
+
+
 def _positive(name: str, v) -> int:
     if not isinstance(v, int) or isinstance(v, bool) or v < 1:
         raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
@@ -162,8 +177,9 @@ class EqualConv2d(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, bias: bool = True,
                  activation: str = "linear", down: int = 1, taps: Sequence[float] = DEFAULT_FILTER,
-                 lr_mul: float = 1.0, clamp: float | None = None):
+                 lr_mul: float = 1.0, clamp: float | None = None, padding_mode: str = "zeros"):
         super().__init__()
+        self.padding_mode = _check_padding(padding_mode)
         self.in_channels = _positive("in_channels", in_channels)
         self.out_channels = _positive("out_channels", out_channels)
         self.kernel_size = _positive("kernel_size", kernel_size)
@@ -188,7 +204,8 @@ class EqualConv2d(nn.Module):
             x = ops.upfirdn2d(x, self.filter, 1, 1, self.blur_padding)
             y = F.conv2d(x, w, stride=self.down)
         else:
-            y = F.conv2d(x, w, padding=self.kernel_size // 2)
+            x, pad = _pad(x, self.kernel_size // 2, self.padding_mode)
+            y = F.conv2d(x, w, padding=pad)
         b = self.bias * self.lr_mul if self.bias is not None else None
         if b is None and self.activation == "linear" and self.clamp is None:
             return y
@@ -197,7 +214,7 @@ class EqualConv2d(nn.Module):
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"bias={self.bias is not None}, activation={self.activation}, down={self.down}, "
-                f"lr_mul={self.lr_mul}, clamp={self.clamp}")
+                f"lr_mul={self.lr_mul}, clamp={self.clamp}, padding_mode={self.padding_mode}")
 
 
 class ModulatedConv2d(nn.Module):
@@ -214,8 +231,9 @@ class ModulatedConv2d(nn.Module):
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, activation: str = "lrelu",
-                 stride: int = 1, demodulate: bool = True, eps: float = 1e-8):
+                 stride: int = 1, demodulate: bool = True, eps: float = 1e-8, padding_mode: str = "zeros"):
         super().__init__()
+        self.padding_mode = _check_padding(padding_mode)
         self.in_channels = _positive("in_channels", in_channels)
         self.out_channels = _positive("out_channels", out_channels)
         self.kernel_size = _positive("kernel_size", kernel_size)
@@ -233,7 +251,7 @@ class ModulatedConv2d(nn.Module):
                              f"and shift (N, {self.out_channels}) for N = {n}, got {tuple(scale.shape)} and "
                              f"{None if shift is None else tuple(shift.shape)}")
         w = self.weight * self.weight_gain
-        pad = self.kernel_size // 2
+        x, pad = _pad(x, self.kernel_size // 2, self.padding_mode)
         demod = None
         if self.demodulate:  # (N, out): 1 / |w * scale| over (in, kh, kw)
             demod = torch.rsqrt(scale.square() @ w.square().sum(dim=(2, 3)).t() + self.eps)
@@ -254,7 +272,7 @@ class ModulatedConv2d(nn.Module):
 
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, activation={self.activation}, "
-                f"stride={self.stride}, demodulate={self.demodulate}")
+                f"stride={self.stride}, demodulate={self.demodulate}, padding_mode={self.padding_mode}")
 
 
 class MinibatchStd(nn.Module):

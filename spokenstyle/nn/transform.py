@@ -32,7 +32,9 @@ runs at half the resolution or less, which is what brings a 512² photo within t
 budget (0.3 s on two CPU cores; measured in benchmarks/RESULTS.md). Bilinear upsampling of a
 convolution's output is a smooth 2x-upsampled convolution, so there is no checkerboard; fine
 detail comes from the photo itself (the network draws a residual over it) and the full
-resolution ``to_rgb``. Inputs are padded to a multiple of 2^k and cropped back.
+resolution ``to_rgb``. Inputs are padded to a multiple of 2^k and cropped back. Every
+convolution pads by reflection: with zero padding the first generator found the crops' borders
+and painted saturated bars along them, which the style loss rewarded.
 
 Checkpoints: safetensors with the JSON config in the metadata, validated field by field and
 against the tensors' shapes before anything is allocated (:mod:`spokenstyle.checkpoints`).
@@ -173,14 +175,16 @@ class TransformNet(nn.Module):
         # One GEMM for every layer's (scale, shift); zero weights: every style starts the same.
         self.affine = EqualLinear(cfg.w_dim, sum(a + b for a, b in self.modulated_channels))
         nn.init.zeros_(self.affine.weight)
-        self.stem = EqualConv2d(3, w[0], 3, activation="lrelu")
-        self.down = nn.ModuleList(ModulatedConv2d(a, b, 3, stride=2) for a, b in zip(w, w[1:]))
+        pm = "reflect"  # no zero border for the network to find and paint bars along
+        self.stem = EqualConv2d(3, w[0], 3, activation="lrelu", padding_mode=pm)
+        self.down = nn.ModuleList(ModulatedConv2d(a, b, 3, stride=2, padding_mode=pm) for a, b in zip(w, w[1:]))
         self.blocks = nn.ModuleList(
-            nn.ModuleList([ModulatedConv2d(w[-1], w[-1], 3), ModulatedConv2d(w[-1], w[-1], 3, activation="linear")])
+            nn.ModuleList([ModulatedConv2d(w[-1], w[-1], 3, padding_mode=pm),
+                           ModulatedConv2d(w[-1], w[-1], 3, activation="linear", padding_mode=pm)])
             for _ in range(cfg.blocks)
         )
-        self.up = nn.ModuleList(ModulatedConv2d(a, b, 3) for a, b in zip(w[:0:-1], w[-2::-1]))
-        self.to_rgb = EqualConv2d(w[0], 3, 3)
+        self.up = nn.ModuleList(ModulatedConv2d(a, b, 3, padding_mode=pm) for a, b in zip(w[:0:-1], w[-2::-1]))
+        self.to_rgb = EqualConv2d(w[0], 3, 3, padding_mode=pm)
         with torch.no_grad():  # start near the identity: a small residual over the photo
             self.to_rgb.weight.mul_(0.1)
 
