@@ -47,6 +47,20 @@ def _grid(images: list[Image.Image], columns: int) -> Image.Image:
     return out
 
 
+def _labelled(rows: list[list[Image.Image]], labels: list[str], font_size: int, head: int) -> Image.Image:
+    """The rows of cells as one picture (each cell at the first's size) under a row of column labels."""
+    w, h = rows[0][0].size
+    face = label_font(font_size, None, False)
+    out = Image.new("RGB", (len(rows[0]) * w, len(rows) * h + head), "white")
+    draw = ImageDraw.Draw(out)
+    for c, label in enumerate(labels):
+        draw.text((c * w + w / 2, head / 2), label, fill=(20, 20, 20), font=face, anchor="mm")
+    for r, row in enumerate(rows):
+        for c, img in enumerate(row):
+            out.paste(img.convert("RGB").resize((w, h)), (c * w, head + r * h))
+    return out
+
+
 def _run(engine, photo, prompt="", **kwargs) -> Image.Image:
     t = time.perf_counter()
     result = engine.stylize(photo, prompt, seed=0, **kwargs)
@@ -90,18 +104,8 @@ def adain(engine) -> None:
             for encoder in ("random", "vgg19"):
                 row.append(_run(engine, photo, prompt, max_size=320, options=options[encoder], **extra))
         rows.append(row)
-    w, h = rows[0][0].size
-    face = label_font(16, None, False)
-    head = 26
-    out = Image.new("RGB", (len(rows[0]) * w, len(rows) * h + head), "white")
-    draw = ImageDraw.Draw(out)
     labels = ["held-out photo"] + [f"{p or 'painting.jpg'}: {e}" for p, _ in styles for e in ("random", "vgg19")]
-    for c, label in enumerate(labels):
-        draw.text((c * w + w / 2, head / 2), label, fill=(20, 20, 20), font=face, anchor="mm")
-    for r, row in enumerate(rows):
-        for c, img in enumerate(row):
-            out.paste(img.convert("RGB").resize((w, h)), (c * w, head + r * h))
-    out.save(HERE / "adain-vgg19-before-after.jpg", quality=90)
+    _labelled(rows, labels, 16, 26).save(HERE / "adain-vgg19-before-after.jpg", quality=90)
 
 
 def _square(path: Path, size: int = 512) -> Image.Image:
@@ -146,18 +150,9 @@ def transform(engine) -> None:
         row = [_run(engine, photo, strength=0.0, max_size=256)]
         row += [_run(engine, photo, m.replace("_", " "), backend="transform", options=options, max_size=256) for m in media]
         rows.append(row)
-    w, h = rows[0][0].size
-    face = label_font(14, None, False)
-    head = 24
-    out = Image.new("RGB", (len(rows[0]) * w, len(rows) * h + head), "white")
-    draw = ImageDraw.Draw(out)
     step = (ckpt.info.get("step") if ckpt else None) or "?"
-    for c, label in enumerate(["held-out photo"] + [f"{m.replace('_', ' ')} ({step} steps)" for m in media]):
-        draw.text((c * w + w / 2, head / 2), label, fill=(20, 20, 20), font=face, anchor="mm")
-    for r, row in enumerate(rows):
-        for c, img in enumerate(row):
-            out.paste(img.convert("RGB").resize((w, h)), (c * w, head + r * h))
-    out.save(HERE / "transform-heldout.jpg", quality=90)
+    labels = ["held-out photo"] + [f"{m.replace('_', ' ')} ({step} steps)" for m in media]
+    _labelled(rows, labels, 14, 24).save(HERE / "transform-heldout.jpg", quality=90)
 
 
 PICTURES = {"media": media, "looks": looks, "sheets": sheets, "gatys": gatys, "adain": adain, "transform": transform}

@@ -214,6 +214,7 @@ class FitResult:
     state: Path
     rank: int = 0
     world_size: int = 1
+    device: str = "cpu"
 
 
 # ---------------------------------------------------------------------------- style pool
@@ -589,4 +590,4 @@ def fit(config: FitConfig | Mapping[str, Any] | str | os.PathLike, *, engine: An
             on_step(step, record)
     distributed.barrier(ranks)  # the files are complete before any rank returns
     net.eval()
-    return FitResult(net, history, out, weights_path, state_path, ranks.rank, ranks.world)
+    return FitResult(net, history, out, weights_path, state_path, ranks.rank, ranks.world, str(device))
