@@ -55,12 +55,12 @@ def _num(v: float) -> str:
 
 def format_table(result) -> str:
     """The readable table: one row per triple (named by its output) and, for several, a mean row."""
-    header = ("output", "content", "content rel", "gram", "mean/std", "SSIM L")
+    header = ("output", "content", "content rel", "gram", "mean/std", "SSIM L", "grid")
     rows = []
     for triple, f in [*result.triples, (None, result.mean)]:
         name = "mean" if triple is None else triple.names()[2]
         rows.append((name, _num(f.content.distance), _num(f.content.relative), _num(f.style.gram),
-                     _num(f.style.mean_std), _num(f.ssim_lightness)))
+                     _num(f.style.mean_std), _num(f.ssim_lightness), _num(f.lattice)))
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
     def line(r):
@@ -76,5 +76,5 @@ def format_table(result) -> str:
         out.append(line(tuple("-" * w for w in widths)))
         out.append(line(rows[-1]))
     out.append("content, gram, mean/std: lower is closer (0 = same); content rel: 1 = as far as a blank canvas; "
-               "SSIM L: 1 = same structure")
+               "SSIM L: 1 = same structure; grid: share of the output's detail on an 8-px lattice (photos ~0.001)")
     return "\n".join(out)

@@ -51,12 +51,14 @@ class Figures:
     content: "ContentDistance"  # noqa: F821 - spokenstyle.metrics, imported lazily
     style: "StyleDistance"  # noqa: F821
     ssim_lightness: float
+    #: The output's 8-px grid (``metrics.lattice``, at its own resolution): ~0 for photos.
+    lattice: float = float("nan")
 
     def to_dict(self) -> dict:
         from .metrics import _finite  # JSON has no NaN: an undefined figure is null
 
         return {"content": self.content.to_dict(), "style": self.style.to_dict(),
-                "ssim_lightness": _finite(self.ssim_lightness)}
+                "ssim_lightness": _finite(self.ssim_lightness), "lattice": _finite(self.lattice)}
 
     @classmethod
     def mean(cls, rows: Sequence["Figures"]) -> "Figures":
@@ -78,6 +80,7 @@ class Figures:
             StyleDistance(avg(x.gram for x in s), avg(x.mean_std for x in s),
                           avg_dict([x.gram_layers for x in s]), avg_dict([x.mean_std_layers for x in s])),
             avg(r.ssim_lightness for r in rows),
+            avg(r.lattice for r in rows),
         )
 
 
@@ -327,6 +330,7 @@ def evaluate(
                 metrics.content_from_features(f_photo, {k: f_out[k] for k in c_layers}, f_blank),
                 metrics.style_from_features(style_features, {k: f_out_style[k] for k in s_layers}),
                 metrics.ssim_lightness(photo, on_grid),
+                metrics.lattice(out) if min(out.shape[-2:]) >= 4 * metrics.LATTICE_PERIOD else float("nan"),
             )
             rows.append((t, figures))
             bar.update(1)

@@ -47,6 +47,9 @@ __all__ = [
     "content_distance",
     "content_layers",
     "features",
+    "grid_edges",
+    "grid_share",
+    "lattice",
     "ssim",
     "ssim_lightness",
     "style_distance",
@@ -265,3 +268,69 @@ def ssim_lightness(photo, output, window: int = SSIM_WINDOW) -> float:
     """SSIM of the Oklab lightness of two sRGB images of one size: does the output keep the
     photo's structure (edges, shading), whatever its colours?"""
     return ssim(_image(photo, "photo"), _image(output, "output"), window)
+
+
+# ----------------------------------------------------------------------------- lattice
+#: The period of the lattice a relu4_1 decoder can draw: VGG's three 2x poolings.
+LATTICE_PERIOD = 8
+
+
+def grid_share(planes: torch.Tensor, period: int = LATTICE_PERIOD) -> torch.Tensor:
+    """The share of each image's fine detail that repeats on a ``period``-pixel grid: (N,),
+    differentiable (a training loss, :mod:`spokenstyle.train.adain`, and :func:`lattice`).
+
+    ``planes`` (N, C, H, W), H and W at least ``period``. The detail is each plane minus its
+    ``period``-pixel box blur; its mean over all grid cells, phase by phase, is the mark every
+    cell shares, and the figure is that pattern's variance relative to the detail's whole
+    variance: about 1/cells without a grid, 1 for a pure period-``period`` pattern. It is
+    scale-invariant, so a loss on it cannot be lowered by blurring the image.
+    """
+    lo, hi = period // 2, (period - 1) // 2
+    detail = planes - F.avg_pool2d(F.pad(planes, (lo, hi, lo, hi), mode="replicate"), period, 1)
+    h, w = (s // period * period for s in detail.shape[-2:])
+    detail = detail[..., :h, :w]
+    n, c = detail.shape[:2]
+    pattern = detail.reshape(n, c, h // period, period, w // period, period).mean(dim=(2, 4))
+    pattern = pattern - pattern.mean(dim=(-2, -1), keepdim=True)
+    total = (detail - detail.mean(dim=(-2, -1), keepdim=True)).square().mean(dim=(1, 2, 3))
+    return pattern.square().mean(dim=(1, 2, 3)) / total.clamp_min(torch.finfo(detail.dtype).tiny)
+
+
+def grid_edges(planes: torch.Tensor, period: int = LATTICE_PERIOD) -> torch.Tensor:
+    """How much each image's edges gather on the lines of a ``period``-pixel grid: (N,),
+    differentiable. Per axis, the mean absolute difference between neighbouring pixels is taken
+    for each of the ``period`` positions within a cell, and the figure is the sum over both axes
+    of those means' coefficient of variation: 0.02 for the held-out coffee photo, 0.23 for the
+    8-px block pattern an undertrained relu4_1 decoder painted over it. It sees the cell
+    boundaries of marks that differ from cell to cell, which :func:`grid_share` averages away.
+    Scale-invariant like it; the differences are taken after a 2x2 box blur, so a loss on the
+    figure is not lowered by adding fine ripples everywhere either (measured: without the blur,
+    a decoder trained on it covered its outputs in 2-px stripes).
+    """
+    planes = F.avg_pool2d(planes, 2, 1)  # 2x2 box: 2-px ripples cannot even the profile out
+    dx = (planes[..., 1:] - planes[..., :-1]).abs()
+    dy = (planes[..., 1:, :] - planes[..., :-1, :]).abs()
+    w, h = dx.shape[-1] // period * period, dy.shape[-2] // period * period
+    ex = dx[..., :w].reshape(*dx.shape[:-1], w // period, period).mean(dim=(1, 2, 3))
+    ey = dy[..., :h, :].reshape(*dy.shape[:-2], h // period, period, dy.shape[-1]).mean(dim=(1, 2, 4))
+    tiny = torch.finfo(planes.dtype).tiny
+    return ex.std(dim=1) / ex.mean(dim=1).clamp_min(tiny) + ey.std(dim=1) / ey.mean(dim=1).clamp_min(tiny)
+
+
+def lattice(x, period: int = LATTICE_PERIOD) -> float:
+    """The share of an image's fine detail that repeats on a ``period``-pixel grid, in [0, 1].
+
+    A feed-forward decoder that paints one mark per feature cell leaves a pattern locked to the
+    encoder's grid (every 8th pixel for relu4_1); photos and paintings have none. The figure is
+    :func:`grid_share` of the Oklab lightness (the mean over a batch):
+    about 1/cells for an image without a grid (0.0002-0.0006 for the held-out 512×341 photos);
+    1 for a pure period-``period`` pattern.
+    """
+    if not isinstance(period, int) or isinstance(period, bool) or period < 2:
+        raise UsageError(f"period={period!r} must be an integer of at least 2 (default {LATTICE_PERIOD})")
+    x = _image(x, "image")
+    if min(x.shape[-2:]) < 4 * period:
+        raise UsageError(f"lattice needs images of at least {4 * period}x{4 * period} pixels, got {x.shape[-1]}x{x.shape[-2]}")
+    from .color import luminance
+
+    return float(grid_share(luminance(x).double(), period).mean())

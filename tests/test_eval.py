@@ -229,7 +229,8 @@ def test_cli_json_schema(folders, capsys):
     assert data["style_layers"] == list(metrics.STYLE_LAYERS)
     assert [t["output"] for t in data["triples"]] == [str(odir / "chelsea.png"), str(odir / "coffee.png")]
     for fig in [t["figures"] for t in data["triples"]] + [data["mean"]]:
-        assert set(fig) == {"content", "style", "ssim_lightness"}
+        assert set(fig) == {"content", "style", "ssim_lightness", "lattice"}
+        assert 0.0 <= fig["lattice"] < 0.01  # the outputs are photos: no grid
         assert set(fig["content"]) == {"distance", "relative", "layers"}
         assert set(fig["content"]["layers"]) == {"relu4_1", "relu4_2"}
         assert set(fig["content"]["layers"]["relu4_1"]) == {"distance", "relative"}
@@ -247,10 +248,10 @@ def test_cli_table_has_a_row_per_triple_and_a_mean(folders, capsys):
     assert code == 0
     lines = out.splitlines()
     assert lines[0].startswith("encoder random (fingerprint ") and "long side 64 px" in lines[0]
-    assert lines[1].split() == ["output", "content", "content", "rel", "gram", "mean/std", "SSIM", "L"]
+    assert lines[1].split() == ["output", "content", "content", "rel", "gram", "mean/std", "SSIM", "L", "grid"]
     rows = {l.split()[0]: l.split()[1:] for l in lines[2:] if l.split() and l.split()[0] != "content,"}
     assert set(rows) >= {str(odir / "chelsea.png"), str(odir / "coffee.png"), "mean"}
-    assert float(rows[str(odir / "coffee.png")][-1]) > float(rows[str(odir / "chelsea.png")][-1])  # SSIM
+    assert float(rows[str(odir / "coffee.png")][-2]) > float(rows[str(odir / "chelsea.png")][-2])  # SSIM
     code = cli.main(["eval", str(PHOTOS["coffee"]), str(PHOTOS["astronaut"]), str(odir / "coffee.png"),
                      "--encoder", "random", "--size", "64", "-q"])
     lines = capsys.readouterr().out.splitlines()
@@ -336,3 +337,72 @@ def test_an_output_of_another_shape_is_stretched_with_a_warning(tmp_path, enc):
         r = evaluate(PHOTOS["coffee"], PHOTOS["chelsea"], square, encoder=enc, size=64)
     (_, f), = r.triples
     assert 0.5 < f.ssim_lightness < 1.0  # the same photo, squeezed and stretched back
+
+
+# ----------------------------------------------------------------------------- lattice
+def grid_pattern(h: int, w: int, period: int = 8) -> torch.Tensor:
+    """A mark in every period x period cell: a bright dot and a dark tail, as a decoder paints."""
+    cell = torch.zeros(period, period)
+    cell[1:3, 1:3] = 1.0
+    cell[4:6, 3:7] = -0.6
+    return cell.repeat(h // period + 1, w // period + 1)[:h, :w].expand(3, h, w)
+
+
+def test_lattice_is_near_zero_for_photos_and_one_for_a_pure_grid():
+    for name in ("coffee", "chelsea", "astronaut"):
+        x = sized(name, 256)
+        assert metrics.lattice(x) < 0.003, name  # measured: 0.0002-0.0012
+    grid = 0.5 + 0.2 * grid_pattern(200, 264)
+    assert metrics.lattice(grid) == pytest.approx(1.0, abs=0.002)  # measured 0.9991 (the blur's edges)
+
+
+def test_lattice_grows_with_the_grids_strength_and_needs_its_period():
+    x = sized("coffee", 256)
+    grid = grid_pattern(*x.shape[-2:])
+    values = [metrics.lattice((x + a * grid).clamp(0, 1)) for a in (0.0, 0.02, 0.05, 0.1)]
+    assert values == sorted(values) and values[-1] > 20 * values[0], values
+    # a grid of another period is not this one
+    assert metrics.lattice((x + 0.1 * grid_pattern(*x.shape[-2:], period=6)).clamp(0, 1)) < 0.1 * values[-1]
+    assert metrics.lattice((x + 0.1 * grid_pattern(*x.shape[-2:], period=6)).clamp(0, 1), period=6) > 0.5 * values[-1]
+
+
+def test_lattice_errors_name_the_argument():
+    x = sized("coffee", 64)
+    with pytest.raises(ValueError, match="period=1 must be an integer of at least 2"):
+        metrics.lattice(x, period=1)
+    with pytest.raises(ValueError, match="at least 32x32 pixels"):
+        metrics.lattice(x[..., :20, :40])
+    with pytest.raises(ValueError, match="image must be an RGB image"):
+        metrics.lattice(torch.rand(2, 8, 8))
+
+
+def block_mosaic(h: int, w: int, period: int = 8, seed: int = 0) -> torch.Tensor:
+    """A different grey for every period x period cell: marks that differ from cell to cell but
+    share their edges with the grid (what grid_share averages away and grid_edges sees)."""
+    g = torch.Generator().manual_seed(seed)
+    cells = torch.rand(1, 1, h // period + 1, w // period + 1, generator=g) - 0.5
+    return F.interpolate(cells, scale_factor=period, mode="nearest")[..., :h, :w].expand(1, 3, h, w)
+
+
+def test_grid_edges_sees_cell_boundaries_that_grid_share_misses():
+    x = sized("coffee", 256)
+    mosaic = block_mosaic(*x.shape[-2:])
+    latticed = (x + 0.15 * mosaic).clamp(0, 1)
+    photo_edges, mosaic_edges = float(metrics.grid_edges(x)), float(metrics.grid_edges(latticed))
+    assert photo_edges < 0.1 and mosaic_edges > 3 * photo_edges, (photo_edges, mosaic_edges)  # measured 0.08 -> 0.5
+    assert float(metrics.grid_share(latticed)) < 0.01  # no mark repeats: the share stays low
+    # a mosaic of 6-px cells is not an 8-px grid
+    assert float(metrics.grid_edges((x + 0.15 * block_mosaic(*x.shape[-2:], period=6)).clamp(0, 1))) < 0.5 * mosaic_edges
+
+
+@pytest.mark.parametrize("figure", [metrics.grid_share, metrics.grid_edges])
+def test_grid_figures_are_scale_invariant_so_a_loss_cannot_blur_them_away(figure):
+    """d/dt figure(t·x) = 0: the gradient is orthogonal to the image, so gradient descent on the
+    figure moves the grid, not the contrast."""
+    x = (0.5 + 0.1 * block_mosaic(64, 64) + 0.05 * torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))).double()
+    x.requires_grad_(True)
+    value = figure(x).sum()
+    (grad,) = torch.autograd.grad(value, x)
+    assert float(value) > 0
+    assert abs(float((grad * x).sum())) < 1e-9 * float(grad.abs().sum() * x.abs().max())
+    torch.testing.assert_close(figure(3 * x.detach()), figure(x.detach()))
