@@ -11,7 +11,12 @@ additions, for a decoder trained on a CPU rather than for days on a GPU:
 
 * a quarter of the samples use alpha = 0 and add an L1 pixel loss to the content photo, so
   ``strength`` near 0 reproduces the photo (held-out PSNR in benchmarks/RESULTS.md);
-* a chroma total-variation term and an out-of-range penalty (see ``adain_losses``).
+* a chroma total-variation term and an out-of-range penalty (see ``adain_losses``);
+* two ways to train away the 8-px lattice a relu4_1 decoder tends to draw (one mark per feature
+  cell): a grid term (``lattice_weight``, :func:`spokenstyle.metrics.grid_share` of the
+  output: the share of its detail that repeats in every cell), and a
+  shift-consistency term (``shift_weight``: the batch is decoded a second time from a view
+  shifted off the grid, and the two outputs must agree where they overlap).
 
 Style views come from the built-in ``exemplar`` generator (every medium, random palettes and
 seeds) and from the photos themselves, so the decoder sees the styles the engine will ask for.
@@ -45,6 +50,10 @@ class TrainConfig:
     style_weight: float = 4.0
     pixel_weight: float = 10.0
     chroma_tv_weight: float = 10.0
+    #: Weight of the shift-consistency L1 term (0 = off; each step then decodes the batch once).
+    shift_weight: float = 0.0
+    #: Weight of the grid term: the output's detail locked to the 8-px cells (0 = off).
+    lattice_weight: float = 0.0
     recon_fraction: float = 0.25
     exemplars: int = 96
     seed: int = 0
@@ -62,6 +71,12 @@ class TrainConfig:
                 raise UsageError(f"--{name} {value!r} must be a positive integer")
         if self.crop % 8:
             raise UsageError(f"--crop {self.crop} must be a multiple of 8 (the encoder downsamples by 8)")
+        for name in ("shift_weight", "lattice_weight"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not 0.0 <= value < 1e6:
+                raise UsageError(f"--{name.replace('_', '-')} {value!r} must be a number >= 0")
+        if self.shift_weight and self.crop < 64:
+            raise UsageError(f"--crop {self.crop} must be at least 64 with --shift-weight (the shifted views must overlap)")
         if not 0.0 <= self.recon_fraction <= 1.0:
             raise UsageError(f"recon_fraction {self.recon_fraction} must be in [0, 1]")
         from ..precision import check
@@ -88,8 +103,19 @@ def adain_losses(
     chroma_tv_weight: float = 0.0,
     scales: dict[str, float] | None = None,
     precision: str = "float32",
+    shift_weight: float = 0.0,
+    shift: tuple[int, int] = (4, 4),
+    lattice_weight: float = 0.0,
 ) -> dict[str, torch.Tensor]:
     """Per-sample losses for one batch (alpha: (N,) in [0, 1]; pixel loss where alpha == 0).
+
+    ``shift_weight`` > 0: the content is also decoded from the view that starts ``shift`` =
+    (dy, dx) pixels further in (each in 1 … 7, so off the 8-px grid), with the same style
+    statistics and alpha, and the L1 distance of the two outputs where they overlap (a 16-px
+    border left out: the views' edges differ) is added with that weight.
+
+    ``lattice_weight`` > 0: adds that weight times the share of the output's detail (RGB planes)
+    that repeats in every cell of the decoder's grid (``metrics.grid_share``).
 
     ``precision``: the encoder and decoder may run under bfloat16 autocast; their outputs are
     cast back, so every loss is computed in float32.
@@ -104,16 +130,20 @@ def adain_losses(
     scales = scales or {}
     encode, decode = at_precision(encoder, precision), at_precision(decoder, precision)
 
+    def transfer(x: torch.Tensor) -> torch.Tensor:  # AdaIN at the layer, mixed by alpha; no gradient
+        fc = encode(x, (layer,))[layer] / scales.get(layer, 1.0)
+        t = ops.adain(fc, *target)
+        a = alpha.view(-1, 1, 1, 1).to(t.dtype)
+        return a * t + (1 - a) * fc
+
     with torch.no_grad():
-        fc = encode(content, (layer,))[layer]
         fs = encode(style, layers)
-        fc = fc / scales.get(layer, 1.0)
         fs = {name: f / scales.get(name, 1.0) for name, f in fs.items()}
         s_stats = {name: ops.calc_mean_std(fs[name]) for name in STYLE_LAYERS}
-        t = ops.adain(fc, *s_stats[layer]) if layer in s_stats else ops.adain(fc, *ops.calc_mean_std(fs[layer]))
-        a = alpha.view(-1, 1, 1, 1).to(t.dtype)
-        t = a * t + (1 - a) * fc
+        target = s_stats[layer] if layer in s_stats else ops.calc_mean_std(fs[layer])
+        t = transfer(content)
     raw = decode(t * scales.get(layer, 1.0))  # the decoder takes the encoder's own units
+    a = alpha.view(-1, 1, 1, 1).to(t.dtype)
     # The losses see the clamped image users will get (straight-through: the gradient passes
     # the clamp), and a penalty keeps raw values near [0, 1]; without both the decoder learned
     # out-of-range colours whose features matched, and the inference clamp then shifted hues.
@@ -132,7 +162,23 @@ def adain_losses(
     # Style only pulls on the stylised samples; reconstruction samples keep the photo's statistics.
     total = (content_loss + style_weight * (1 - recon) * style_loss * a.view(-1) + pixel_weight * pixel
              + 10.0 * out_of_range + chroma_tv_weight * chroma_tv)
-    return {"total": total, "content": content_loss, "style": style_loss, "pixel": pixel, "output": out.detach()}
+    losses = {"total": total, "content": content_loss, "style": style_loss, "pixel": pixel, "output": out.detach()}
+    if lattice_weight:
+        from ..metrics import grid_edges, grid_share
+
+        losses["lattice"] = grid_share(out, decoder.scale) + grid_edges(out, decoder.scale)
+        losses["total"] = losses["total"] + lattice_weight * losses["lattice"]
+    if shift_weight:
+        dy, dx = shift
+        h, w = content.shape[-2] - 8, content.shape[-1] - 8  # the shifted view, a multiple of 8 like the crop
+        with torch.no_grad():
+            t_shifted = transfer(content[..., dy : dy + h, dx : dx + w])
+        shifted = decode(t_shifted * scales.get(layer, 1.0)).clamp(0.0, 1.0)
+        b = 16
+        agree = (out[..., dy + b : dy + h - b, dx + b : dx + w - b] - shifted[..., b : h - b, b : w - b]).abs()
+        losses["shift"] = agree.mean(dim=(1, 2, 3))
+        losses["total"] = losses["total"] + shift_weight * losses["shift"]
+    return losses
 
 
 def loss_layers(layer: str) -> tuple[str, ...]:
@@ -238,9 +284,12 @@ def train_decoder(
         content = data.batch(contents, config.batch, config.crop, gen).contiguous(memory_format=torch.channels_last)
         style = data.batch(styles, config.batch, config.crop, gen).contiguous(memory_format=torch.channels_last)
         alpha = (torch.rand(config.batch, generator=gen) >= config.recon_fraction).float()
+        # Drawn only when used, so runs without the term keep their random stream (and resume).
+        shift = tuple(int(v) for v in torch.randint(1, 8, (2,), generator=gen)) if config.shift_weight else (4, 4)
         losses = adain_losses(encoder, decoder, content, style, alpha, layer=layer, style_weight=config.style_weight,
                               pixel_weight=config.pixel_weight, chroma_tv_weight=config.chroma_tv_weight,
-                              scales=scales, precision=config.precision)
+                              scales=scales, precision=config.precision, shift_weight=config.shift_weight,
+                              shift=shift, lattice_weight=config.lattice_weight)
         loss = losses["total"].mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -254,6 +303,7 @@ def train_decoder(
             "content": float(losses["content"].mean()),
             "style": float(losses["style"][styled].mean()) if styled.any() else math.nan,
             "pixel": float(losses["pixel"][~styled].mean()) if (~styled).any() else math.nan,
+            **{k: float(losses[k].mean()) for k in ("shift", "lattice") if k in losses},
             "t": round(t_offset + time.perf_counter() - t_start, 2),  # cumulative training seconds
         }
         history.append(record)

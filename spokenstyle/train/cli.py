@@ -50,6 +50,12 @@ def add_commands(cli) -> None:
     a.add_argument("--lr", type=float, default=d.lr, help=f"initial learning rate (default {d.lr:g})")
     a.add_argument("--lr-final", type=float, default=d.lr_final, help=f"final learning rate (default {d.lr_final:g})")
     a.add_argument("--style-weight", type=float, default=d.style_weight, help=f"lambda (default {d.style_weight:g})")
+    a.add_argument("--shift-weight", type=float, default=d.shift_weight, metavar="W",
+                   help="weight of the shift-consistency term that trains away an 8-px lattice (default "
+                        f"{d.shift_weight:g} = off; each step then decodes the batch twice)")
+    a.add_argument("--lattice-weight", type=float, default=d.lattice_weight, metavar="W",
+                   help="weight of the grid term that trains away an 8-px lattice (default "
+                        f"{d.lattice_weight:g} = off)")
     a.add_argument("--exemplars", type=int, default=d.exemplars, metavar="N",
                    help=f"generated exemplar style images (default {d.exemplars}; 0 = none)")
     a.add_argument("--eval-styles", type=int, default=6, metavar="N",
@@ -189,7 +195,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         raise UsageError(f"--out '{out}': folder '{out.parent}' is not writable")
     config = adain.TrainConfig(steps=args.steps, batch=args.batch, crop=args.crop, lr=args.lr, lr_final=args.lr_final,
                                style_weight=args.style_weight, exemplars=args.exemplars, seed=args.seed,
-                               layer=args.layer, precision=args.precision)
+                               layer=args.layer, precision=args.precision, shift_weight=args.shift_weight,
+                               lattice_weight=args.lattice_weight)
     config.check()
     if args.eval_styles < 0:
         raise UsageError(f"--eval-styles {args.eval_styles} must be 0 or more")
