@@ -216,3 +216,25 @@ def test_a_crops_edges_render_like_its_interior(tmp_path):
     zero_excess = edge_excess(zero_crop, zero_inside)
     assert zero_excess > 0.01  # the effect reflection padding is for is there without it
     assert edge_excess(ours) < 0.4 * zero_excess, (edge_excess(ours), zero_excess)
+
+
+def test_large_photos_are_tiled_without_seams(tmp_path):
+    """Tiled, the generator paints what it paints on the whole photo: equal away from the
+    overlaps, and no step where tiles meet (the seam energy of the whole photo's output)."""
+    from spokenstyle.builtins.transform import TILE_OVERLAP
+    from spokenstyle.tiling import TileGrid, seam_energy_ratio
+
+    net, path = _saved(tmp_path)
+    x = F.interpolate(photo("chelsea"), size=(320, 480), mode="bilinear", antialias=True).clamp(0, 1)
+    intent = StyleIntent(medium="watercolor")
+    backend = TransformBackend()
+    whole = backend.stylize(x, intent, weights=str(path))
+    tiled = backend.stylize(x, intent, weights=str(path), tile_size=2 * TILE_OVERLAP)
+    grid = TileGrid(320, 480, 2 * TILE_OVERLAP, TILE_OVERLAP, net.config.multiple)
+    assert len(grid) > 1
+    # measured 2e-6 (6 tiles); the output is 0.10 from the photo and 0.039 from itself shifted 4 px
+    assert float((tiled - whole).abs().mean()) < 0.002
+    assert float((whole - x).abs().mean()) > 0.05  # the network really paints
+    assert seam_energy_ratio(tiled, grid) == pytest.approx(seam_energy_ratio(whole, grid), rel=0.05)
+    with pytest.raises(UsageError, match="transform: tile_size=100 must be an integer of at least 256"):
+        backend.stylize(x, intent, weights=str(path), tile_size=100)

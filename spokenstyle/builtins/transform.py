@@ -10,6 +10,11 @@ The backend exists only where trained weights do: ``handles`` is true when the d
 and were trained for the prompt's medium, so without them the planner never picks it; naming it
 explicitly without weights is a :class:`~spokenstyle.errors.WeightsError` that says how to train
 them (``spokenstyle train transform``) and where to put them (``-O weights=PATH``).
+
+Photos longer than ``tile_size`` run in overlapping, feathered tiles (``spokenstyle.tiling``):
+the generator has no per-image statistics (its convolutions are demodulated), so a tile's
+inside is painted as it is in the whole photo and only the overlaps, cross-faded, see a tile's
+edge.
 """
 
 from __future__ import annotations
@@ -23,6 +28,12 @@ from ..errors import UsageError
 from ..intent import StyleIntent
 from ..protocols import Option, Options
 from .texture import TEXTURE_MEDIA
+
+#: Longest side run in one piece; memory grows with the photo, so longer ones are tiled.
+DEFAULT_TILE = 1024
+#: Overlap of neighbouring tiles, in pixels: beyond the default generator's reach from a tile's
+#: edge (two stride-2 stages and its residual blocks' 3x3 convolutions at quarter resolution).
+TILE_OVERLAP = 128
 
 #: (path, mtime, size) -> media of that weights file: the planner asks often, reading a header once.
 _MEDIA_CACHE: dict[tuple[str, float, int], tuple[str, ...]] = {}
@@ -70,6 +81,8 @@ class TransformBackend:
     options = Options(
         Option("weights", None, "transform generator weights (.safetensors from `spokenstyle train transform`)",
                shown="$SPOKENSTYLE_TRANSFORM_WEIGHTS or the package's"),
+        Option("tile_size", DEFAULT_TILE, "largest side processed in one piece; larger inputs are tiled"),
+        Option("progress", False, "show a progress bar over tiles"),
     )
 
     def __init__(self) -> None:
@@ -95,7 +108,9 @@ class TransformBackend:
     @torch.no_grad()
     @options.apply  # the defaults are the Options' above
     def stylize(self, content: torch.Tensor, intent: StyleIntent, *, style: Any = None, seed: int | None = None,
-                engine: Any = None, weights: Any, **_: Any) -> torch.Tensor:
+                engine: Any = None, weights: Any, tile_size: int, progress: bool, **_: Any) -> torch.Tensor:
+        if not isinstance(tile_size, int) or isinstance(tile_size, bool) or tile_size < 2 * TILE_OVERLAP:
+            raise UsageError(f"transform: tile_size={tile_size!r} must be an integer of at least {2 * TILE_OVERLAP}")
         net = self.generator(weights, engine, content.device)
         if not intent.medium:
             raise UsageError(
@@ -114,5 +129,8 @@ class TransformBackend:
         emb = embedding_of([intent], device=param.device)
         # No margin: the network pads by reflection at every layer, so a photo's edge is
         # rendered like its inside (test_a_crops_edges_render_like_its_interior).
-        out = net(content.to(param.device, param.dtype), emb)
+        from ..tiling import map_tiles
+
+        out = map_tiles(lambda tile: net(tile, emb), content.to(param.device, param.dtype),
+                        tile=tile_size, overlap=TILE_OVERLAP, multiple=net.config.multiple, progress=progress)
         return out.to(content.device, content.dtype).contiguous()
