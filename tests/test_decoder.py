@@ -28,6 +28,44 @@ def test_architecture_upsamples_by_its_scale():
         dec(torch.randn(1, 15, 4, 4))
 
 
+def test_bilinear_upsampling_leaves_no_block_grid_where_nearest_does():
+    """The same weights, decoding the same features: nearest-neighbour copies each feature to an
+    8x8 block and its edges stand on the grid; bilinear blends neighbouring cells."""
+    from spokenstyle import metrics
+
+    torch.manual_seed(0)
+    nearest = AdaINDecoder(DecoderConfig(in_channels=16, widths=(16, 8, 8, 4), convs=(1, 1, 1, 1), upsamples=3,
+                                         upsample="nearest")).eval()
+    bilinear = AdaINDecoder(DecoderConfig(**{**nearest.config.__dict__, "upsample": "bilinear"})).eval()
+    bilinear.load_state_dict(nearest.state_dict())
+    features = torch.randn(1, 16, 24, 32).abs()
+    with torch.no_grad():
+        a, b = nearest.train()(features), bilinear.train()(features)  # unclamped
+    edges = [float(metrics.grid_edges(x.double())) for x in (a, b)]
+    assert a.shape == b.shape == (1, 3, 192, 256)
+    assert edges[0] > 3 * edges[1], edges  # measured 1.06 and 0.15
+    assert DecoderConfig().upsample == "bilinear"
+
+
+def test_a_checkpoint_from_before_the_upsample_field_loads_as_nearest(tmp_path):
+    from safetensors.torch import save_file
+
+    cfg = DecoderConfig(in_channels=8, widths=(4,), convs=(1,), upsamples=1, upsample="nearest")
+    dec = AdaINDecoder(cfg)
+    path = decoders.save(dec, tmp_path / "old.safetensors", encoder="random", fingerprint="f")
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        meta, tensors = dict(f.metadata()), {k: f.get_tensor(k) for k in f.keys()}
+    config = json.loads(meta["config"])
+    del config["upsample"]
+    meta["config"] = json.dumps(config)
+    save_file(tensors, str(path), metadata=meta)
+    loaded = decoders.load(path).decoder
+    assert loaded.config.upsample == "nearest"
+    assert any(isinstance(m, torch.nn.Upsample) and m.mode == "nearest" for m in loaded.modules())
+
+
 def test_save_load_round_trip(tmp_path):
     cfg = DecoderConfig(in_channels=16, widths=(8, 4), convs=(2, 1), upsamples=2)
     dec = AdaINDecoder(cfg)

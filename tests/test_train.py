@@ -77,6 +77,25 @@ def test_train_command_writes_a_loadable_decoder(tmp_path):
     assert (tmp_path / "decoder.state.safetensors").is_file()  # the full state, for --resume
 
 
+def test_train_command_fine_tunes_a_decoders_weights_with_the_other_upsample(tmp_path):
+    start = decoders.save(decoders.AdaINDecoder(decoders.DecoderConfig(upsample="nearest")), tmp_path / "start.safetensors",
+                          encoder="random", fingerprint=encoders.load("random").fingerprint())
+    out = tmp_path / "tuned.safetensors"
+    common = ["--encoder", "random", "--layer", "relu3_1", "--data", str(DATA), "--steps", "2", "--batch", "1",
+              "--crop", "32", "--exemplars", "0", "--eval-styles", "0", "--state-every", "1", "-q"]
+    proc = run_cli("train", "adain", *common, "--out", str(out), "--resume", str(start), "--upsample", "bilinear")
+    assert proc.returncode == 0, proc.stderr
+    tuned = decoders.load(out).decoder
+    assert tuned.config.upsample == "bilinear"
+    assert any(isinstance(m, torch.nn.Upsample) and m.mode == "bilinear" for m in tuned.modules())
+    # a run resumed from its state keeps the decoder it trains
+    state = tmp_path / "tuned.state.safetensors"
+    proc = run_cli("train", "adain", *common, "--out", str(out), "--resume", str(state), "--upsample", "nearest")
+    assert proc.returncode == 2
+    assert stderr_lines(proc) == [f"spokenstyle train adain: error: --upsample nearest: the run in '{state}' trains a bilinear decoder; "
+                                  "resume it as it is, or start from its weights (a decoder .safetensors)"]
+
+
 def test_resumed_training_equals_an_uninterrupted_run(tmp_path):
     # 6 steps in one go, against 3 steps + a written state + 3 resumed steps: same bits.
     enc = encoders.load("random").to(memory_format=torch.channels_last)

@@ -1,9 +1,16 @@
 """The AdaIN decoder: maps encoder features at one tap back to an image.
 
 A light mirror of VGG19's encoder (Huang & Belongie, 2017), narrowed so that decoding a 512²
-image costs a fifth of encoding it and the weights fit in a couple of MB: each stage is a
-nearest-neighbour 2x upsample followed by reflection-padded 3x3 convolutions with ReLU, and the
-last convolution outputs RGB, clamped to [0, 1] at inference (so colours saturate rather than wrap).
+image costs a fifth of encoding it and the weights fit in a couple of MB: each stage is a 2x
+upsample followed by reflection-padded 3x3 convolutions with ReLU, and the last convolution
+outputs RGB, clamped to [0, 1] at inference (so colours saturate rather than wrap).
+
+The upsample is bilinear for new decoders. Huang & Belongie's nearest-neighbour upsample copies
+each relu4_1 feature to an 8x8 block, and a decoder trained on CPUs for tens of thousands of
+steps still painted one mark per block: an 8-px lattice over stylised photos (``metrics.lattice``
+0.022 against 0.002 for photos; benchmarks/RESULTS.md). Bilinear interpolation gives every
+output pixel a blend of the neighbouring cells, so no block edge exists to paint along.
+Checkpoints without the field are nearest-neighbour, as they were trained.
 
 Checkpoints are ``safetensors`` files whose metadata holds the JSON config and the fingerprint
 of the encoder the decoder was trained for (no pickles, see DESIGN "Weights and data").
@@ -35,6 +42,8 @@ class DecoderConfig:
     #: Convolutions per stage (the first one changes the width).
     convs: tuple[int, ...] = (2, 2, 2)
     upsamples: int = 2
+    #: "bilinear" or "nearest" (checkpoints from before the field existed: nearest).
+    upsample: str = "bilinear"
     #: The typical size (RMS) of the encoder's activations at ``layer``: inputs are divided by
     #: it, so the network sees unit-scale features whatever the encoder (the original VGG-19's
     #: relu4_1 is in the hundreds).
@@ -57,6 +66,7 @@ def _config_schema() -> dict:
         "widths": IntTuple(1, 4096, 1, 8, default=(128, 64, 32)),
         "convs": IntTuple(1, 8, 1, 8, default=(2, 2, 2)),
         "upsamples": Int(0, 5, default=2),
+        "upsample": Str("nearest|bilinear", default="nearest"),
         # Activation RMS of the encoder at the layer (the original VGG-19 reaches the hundreds).
         "input_scale": Float(1e-6, 1e6, default=1.0),
     }
@@ -102,6 +112,10 @@ def expected_shapes(config: DecoderConfig | dict) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
+def _upsample(mode: str) -> nn.Upsample:
+    return nn.Upsample(scale_factor=2, mode=mode, **({"align_corners": False} if mode == "bilinear" else {}))
+
+
 def _conv(cin: int, cout: int) -> nn.Sequential:
     return nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(cin, cout, 3))
 
@@ -118,13 +132,13 @@ class AdaINDecoder(nn.Module):
         ups = cfg.upsamples
         for stage, (width, count) in enumerate(zip(cfg.widths, cfg.convs)):
             if stage > 0 and ups > 0:
-                layers.append(nn.Upsample(scale_factor=2, mode="nearest"))
+                layers.append(_upsample(cfg.upsample))
                 ups -= 1
             for _ in range(count):
                 layers += [_conv(channels, width), nn.ReLU(inplace=True)]
                 channels = width
         while ups > 0:  # more upsamples than stages: finish at the last width
-            layers += [nn.Upsample(scale_factor=2, mode="nearest"), _conv(channels, channels), nn.ReLU(inplace=True)]
+            layers += [_upsample(cfg.upsample), _conv(channels, channels), nn.ReLU(inplace=True)]
             ups -= 1
         layers.append(_conv(channels, 3))
         self.body = nn.Sequential(*layers)
@@ -195,7 +209,7 @@ def shipped_path(encoder: str) -> Path:
     return WEIGHTS_DIR / f"adain_decoder_{encoder}.safetensors"
 
 
-def pretrained(encoder: str = "random", weights: str | os.PathLike | None = None) -> AdaINDecoder:
+def pretrained(encoder: str = "vgg19", weights: str | os.PathLike | None = None) -> AdaINDecoder:
     """The decoder for ``encoder``: ``weights`` if given, else the one shipped in the package.
 
     The returned module carries ``encoder_name``, ``encoder_fingerprint`` and ``info`` from

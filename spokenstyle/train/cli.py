@@ -20,6 +20,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 
@@ -53,6 +54,9 @@ def add_commands(cli) -> None:
     a.add_argument("--shift-weight", type=float, default=d.shift_weight, metavar="W",
                    help="weight of the shift-consistency term that trains away an 8-px lattice (default "
                         f"{d.shift_weight:g} = off; each step then decodes the batch twice)")
+    a.add_argument("--upsample", choices=("bilinear", "nearest"), default=None,
+                   help="the decoder's 2x upsampling (default: bilinear for a new decoder; a --resume keeps its own, "
+                        "and a decoder's weights may be fine-tuned with the other)")
     a.add_argument("--lattice-weight", type=float, default=d.lattice_weight, metavar="W",
                    help="weight of the grid term that trains away an 8-px lattice (default "
                         f"{d.lattice_weight:g} = off)")
@@ -218,18 +222,28 @@ def _cmd_train(args: argparse.Namespace) -> int:
             resume = adain.load_state(args.resume)
             if resume["config"].get("layer") != config.layer:
                 raise UsageError(f"--resume '{args.resume}' trained layer {resume['config'].get('layer')}, not --layer {config.layer}")
-            start = decoders.AdaINDecoder(decoders.DecoderConfig(**resume["decoder_config"]))
+            from ..checkpoints import validate
+
+            # validated like a checkpoint's: a state from before a field existed gets its old default
+            saved = validate(resume["decoder_config"], decoders.CONFIG_SCHEMA, what=f"--resume '{args.resume}'")
+            if args.upsample and args.upsample != saved["upsample"]:
+                raise UsageError(f"--upsample {args.upsample}: the run in '{args.resume}' trains a {saved['upsample']} "
+                                 "decoder; resume it as it is, or start from its weights (a decoder .safetensors)")
+            start = decoders.AdaINDecoder(decoders.DecoderConfig(**saved))
         else:
             resumed = decoders.load(args.resume)
             start = resumed.decoder
+            if args.upsample and args.upsample != start.config.upsample:
+                # the same weights fit either upsample: fine-tune them with the other one
+                weights = start.state_dict()
+                start = decoders.AdaINDecoder(replace(start.config, upsample=args.upsample))
+                start.load_state_dict(weights)
     t0 = time.perf_counter()
     exemplars = adain.exemplar_pool(config.exemplars, 256, config.seed, engine.generator("exemplar"))
     # Each layer's activation size on the photos: the losses' normaliser and the decoder's input scale.
     scales = resume["scales"] if resume else adain.feature_scales(encoder, contents, adain.loss_layers(config.layer))
-    from dataclasses import replace
-
-    model = start or decoders.AdaINDecoder(
-        replace(adain.decoder_config_for(encoder, config.layer), input_scale=scales[config.layer]))
+    new = replace(adain.decoder_config_for(encoder, config.layer), input_scale=scales[config.layer])
+    model = start or decoders.AdaINDecoder(replace(new, upsample=args.upsample) if args.upsample else new)
 
     def checkpoint(step: int, record: dict) -> None:  # the usable decoder, beside the full state
         if (step + 1) % args.state_every == 0:
