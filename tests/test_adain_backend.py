@@ -37,7 +37,10 @@ def backend():
 
 @pytest.fixture(scope="module")
 def encoder():
-    return encoders.load("random")
+    """The encoder the backend blends statistics in, so distances are measured where it works."""
+    from spokenstyle.builtins.adain import DEFAULT_ENCODER
+
+    return encoders.load(DEFAULT_ENCODER)
 
 
 def style_distance(encoder, x: torch.Tensor, style: torch.Tensor) -> float:
@@ -70,14 +73,19 @@ def astronaut():
 
 @pytest.mark.parametrize("name", ["coffee", "chelsea"])
 def test_transfers_style_and_keeps_structure(backend, encoder, painting, oil, astronaut, name):
+    from spokenstyle import metrics
+
     content = photo(name)
-    for style in (painting, oil, astronaut):
+    # measured with the shipped VGG-19 decoder (metrics' relative mean/std distance over
+    # relu1_1..relu5_1): painted styles fall to 26-39 % of the photo's own distance; a photo
+    # as the style, whose statistics are closer to begin with, to 36 % (chelsea) and 72 %
+    # (coffee + astronaut). The lightness SSIM to the photo is 0.28-0.42, where an unrelated
+    # photo scores below 0.1.
+    for style, limit in ((painting, 0.5), (oil, 0.5), (astronaut, 0.85)):
         out = backend.stylize(content, StyleIntent(), style=style)
-        before, after = style_distance(encoder, content, style), style_distance(encoder, out, style)
-        # measured with the shipped decoder: the style distance falls to 11-33 % of the photo's
-        # own (chelsea + oil exemplar 2.24 -> 0.26; coffee + painting 1.25 -> 0.41), and the
-        # lightness SSIM to the photo is 0.20-0.46, where an unrelated photo scores below 0.1
-        assert after < 0.5 * before, (before, after)
+        before = metrics.style_distance(style, content, encoder).mean_std
+        after = metrics.style_distance(style, out, encoder).mean_std
+        assert after < limit * before, (before, after)
         assert ssim(lum(out), lum(content)) > 0.15
 
 
@@ -161,4 +169,6 @@ def test_bad_inputs_are_clear_errors(backend, painting, tmp_path):
         AdaINBackend().stylize(content, StyleIntent(), style=painting, decoder=str(corrupt))
     other = decoders.save(decoders.AdaINDecoder(), tmp_path / "other.safetensors", encoder="random", fingerprint="0123")
     with pytest.raises(decoders.WeightsError, match="trained for a different 'random' encoder"):
+        AdaINBackend().stylize(content, StyleIntent(), style=painting, encoder="random", decoder=str(other))
+    with pytest.raises(decoders.WeightsError, match="trained for the 'random' encoder, not 'vgg19'; use encoder='random'"):
         AdaINBackend().stylize(content, StyleIntent(), style=painting, decoder=str(other))

@@ -1,6 +1,6 @@
 """The ``adain`` style backend: feed-forward arbitrary style transfer (Huang & Belongie, 2017).
 
-encoder (``random`` by default; ``vgg19`` with its shipped relu4_1 decoder) -> ``ops.adain`` with the style's channel statistics ->
+encoder (the original VGG-19 at relu4_1 by default; ``random`` at relu3_1) -> ``ops.adain`` with the style's channel statistics ->
 the decoder the project trained for that encoder (``spokenstyle train adain``). One pass, no
 optimisation: a 512² photo takes well under a second on a laptop CPU (benchmarks/RESULTS.md).
 
@@ -29,11 +29,11 @@ from ..protocols import Option, Options
 from .texture import STYLE_WEIGHTS, TEXTURE_MEDIA, check_weights, mirror_pad, style_images
 
 DEFAULT_TILE = 1024
-#: The encoder the backend uses unless told otherwise: ``random``. The package also ships a
-#: VGG-19 relu4_1 decoder (16,000 CPU steps; ``encoder="vgg19"``): closer to the style by VGG-19's
-#: statistics, but it reconstructs at 20.3 dB (target 22) and still draws a faint 8-px grid, so it
-#: is not the default yet (benchmarks/RESULTS.md).
-DEFAULT_ENCODER = "random"
+#: The encoder the backend uses unless told otherwise: the original VGG-19, with the relu4_1
+#: decoder the package ships (trained on CPUs; bilinear upsampling and a lattice term removed
+#: the 8-px grid it drew, benchmarks/RESULTS.md). ``encoder="random"`` uses the relu3_1 decoder
+#: shipped for the random encoder.
+DEFAULT_ENCODER = "vgg19"
 #: Context around each tile, in input pixels: about the receptive field of the AdaIN layer (relu3_1: 40 px; relu4_1: 92 px).
 TILE_OVERLAP = 128
 #: Mirrored margin around the photo, in pixels (a few cells of relu3_1).
