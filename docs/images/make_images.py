@@ -9,10 +9,10 @@ sheets:   sheet-coffee.jpg, sheet-chelsea.jpg - `spokenstyle sheet` on the two h
 gatys:    coffee-gatys-vgg19.jpg - the example photo, examples/painting.jpg and gatys's default result;
           gatys-bf16-before-after.jpg - the held-out photos centre-cropped to 512², gatys with
           precision float32 then auto (bfloat16 on CPUs with AMX/AVX512-BF16)
-adain:    adain-vgg19-before-after.jpg - adain with the shipped decoder (random encoder, relu3_1)
-          against the VGG-19 relu4_1 decoder (shipped for encoder="vgg19", not the default: see
-          benchmarks/RESULTS.md), held-out photos, three media and a painting; only on request;
-          VGG19_DECODER=PATH compares another VGG-19 decoder
+adain:    adain-vgg19-before-after.jpg - adain with the random encoder's relu3_1 decoder against
+          the VGG-19 relu4_1 decoder (the default), held-out photos, three media and a painting;
+          only on request; VGG19_DECODER=PATH uses another VGG-19 decoder, VGG19_DECODER_BEFORE=PATH
+          adds a column for an earlier one
 transform: transform-heldout.jpg - the transform generator (TRANSFORM_WEIGHTS=PATH, default the
           package's) on the held-out photos in every medium it was trained for; only on request
 
@@ -92,19 +92,24 @@ def sheets(engine) -> None:
 
 
 def adain(engine) -> None:
-    """Rows: held-out photos; columns: original, then (random, vgg19) pairs per style."""
+    """Rows: held-out photos; columns: the photo, then per style the random encoder's decoder,
+    the VGG-19 decoder before (VGG19_DECODER_BEFORE=PATH, if given) and the shipped VGG-19 one."""
+    before = os.environ.get("VGG19_DECODER_BEFORE")
     decoder = os.environ.get("VGG19_DECODER") or None  # None: the shipped one
     styles = [("oil painting", {}), ("watercolor", {}), ("ink wash", {}), ("", {"style": str(PAINTING)})]
-    options = {"random": {"encoder": "random"}, "vgg19": {"encoder": "vgg19", "decoder": decoder}}
+    variants = {"random": {"encoder": "random"}}
+    if before:
+        variants["vgg19 before"] = {"encoder": "vgg19", "decoder": before}
+    variants["vgg19"] = {"encoder": "vgg19", "decoder": decoder}
     rows = []
     for name in ("coffee", "chelsea"):
         photo = HELDOUT / f"{name}.jpg"
         row = [_run(engine, photo, strength=0.0, max_size=320)]
         for prompt, extra in styles:
-            for encoder in ("random", "vgg19"):
-                row.append(_run(engine, photo, prompt, max_size=320, options=options[encoder], **extra))
+            for options in variants.values():
+                row.append(_run(engine, photo, prompt, max_size=320, options=options, **extra))
         rows.append(row)
-    labels = ["held-out photo"] + [f"{p or 'painting.jpg'}: {e}" for p, _ in styles for e in ("random", "vgg19")]
+    labels = ["held-out photo"] + [f"{p or 'painting.jpg'}: {v}" for p, _ in styles for v in variants]
     _labelled(rows, labels, 16, 26).save(HERE / "adain-vgg19-before-after.jpg", quality=90)
 
 
