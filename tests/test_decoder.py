@@ -43,7 +43,7 @@ def test_bilinear_upsampling_leaves_no_block_grid_where_nearest_does():
         a, b = nearest.train()(features), bilinear.train()(features)  # unclamped
     edges = [float(metrics.grid_edges(x.double())) for x in (a, b)]
     assert a.shape == b.shape == (1, 3, 192, 256)
-    assert edges[0] > 3 * edges[1], edges  # measured 1.06 and 0.15
+    assert edges[0] > 2 * edges[1], edges  # measured 0.196 and 0.065
     assert DecoderConfig().upsample == "bilinear"
 
 
