@@ -160,8 +160,8 @@ def test_train_command_bad_arguments(tmp_path, args, message):
 
 
 class _Latticed(torch.nn.Module):
-    """A decoder plus a learnable 8-px lattice locked to the output grid (what the shift term
-    must train away)."""
+    """A decoder plus a learnable 8-px lattice locked to the output grid (what the shift and
+    lattice terms must train away)."""
 
     def __init__(self, decoder, amplitude: float) -> None:
         super().__init__()

@@ -36,7 +36,7 @@ DEFAULT_TILE = 1024
 DEFAULT_ENCODER = "vgg19"
 #: Context around each tile, in input pixels: about the receptive field of the AdaIN layer (relu3_1: 40 px; relu4_1: 92 px).
 TILE_OVERLAP = 128
-#: Mirrored margin around the photo, in pixels (a few cells of relu3_1).
+#: Mirrored margin around the photo, in pixels (two cells of relu4_1, four of relu3_1).
 BORDER = 16
 
 

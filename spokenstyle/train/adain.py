@@ -13,8 +13,9 @@ additions, for a decoder trained on a CPU rather than for days on a GPU:
   ``strength`` near 0 reproduces the photo (held-out PSNR in benchmarks/RESULTS.md);
 * a chroma total-variation term and an out-of-range penalty (see ``adain_losses``);
 * two ways to train away the 8-px lattice a relu4_1 decoder tends to draw (one mark per feature
-  cell): a grid term (``lattice_weight``, :func:`spokenstyle.metrics.grid_share` of the
-  output: the share of its detail that repeats in every cell), and a
+  cell): a grid term (``lattice_weight``: :func:`spokenstyle.metrics.grid_share` plus
+  :func:`spokenstyle.metrics.grid_edges` of the output, the detail that repeats in every cell
+  and the edges that gather on the cell lines), and a
   shift-consistency term (``shift_weight``: the batch is decoded a second time from a view
   shifted off the grid, and the two outputs must agree where they overlap).
 
@@ -114,8 +115,8 @@ def adain_losses(
     statistics and alpha, and the L1 distance of the two outputs where they overlap (a 16-px
     border left out: the views' edges differ) is added with that weight.
 
-    ``lattice_weight`` > 0: adds that weight times the share of the output's detail (RGB planes)
-    that repeats in every cell of the decoder's grid (``metrics.grid_share``).
+    ``lattice_weight`` > 0: adds that weight times the output's grid figures (RGB planes) at the
+    decoder's cell size: ``metrics.grid_share`` + ``metrics.grid_edges``.
 
     ``precision``: the encoder and decoder may run under bfloat16 autocast; their outputs are
     cast back, so every loss is computed in float32.
@@ -130,11 +131,11 @@ def adain_losses(
     scales = scales or {}
     encode, decode = at_precision(encoder, precision), at_precision(decoder, precision)
 
+    a = alpha.view(-1, 1, 1, 1).float()
+
     def transfer(x: torch.Tensor) -> torch.Tensor:  # AdaIN at the layer, mixed by alpha; no gradient
         fc = encode(x, (layer,))[layer] / scales.get(layer, 1.0)
-        t = ops.adain(fc, *target)
-        a = alpha.view(-1, 1, 1, 1).to(t.dtype)
-        return a * t + (1 - a) * fc
+        return a * ops.adain(fc, *target) + (1 - a) * fc
 
     with torch.no_grad():
         fs = encode(style, layers)
@@ -143,7 +144,6 @@ def adain_losses(
         target = s_stats[layer] if layer in s_stats else ops.calc_mean_std(fs[layer])
         t = transfer(content)
     raw = decode(t * scales.get(layer, 1.0))  # the decoder takes the encoder's own units
-    a = alpha.view(-1, 1, 1, 1).to(t.dtype)
     # The losses see the clamped image users will get (straight-through: the gradient passes
     # the clamp), and a penalty keeps raw values near [0, 1]; without both the decoder learned
     # out-of-range colours whose features matched, and the inference clamp then shifted hues.
