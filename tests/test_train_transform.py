@@ -79,18 +79,20 @@ def test_training_lowers_the_losses_on_a_fixed_batch(tmp_path, engine):
     assert any("r1" in h and h["r1"] > 0 for h in result.history)
 
 
-def test_resumed_training_equals_an_uninterrupted_run(tmp_path, engine):
-    straight = spokenstyle.train.fit(tiny(tmp_path / "a", steps=6, checkpoint_every=6), engine=engine)
+@pytest.mark.parametrize("distil", [{}, {"teacher": "adain", "teacher_size": 64}], ids=["gan", "teacher"])
+def test_resumed_training_equals_an_uninterrupted_run(tmp_path, engine, distil):
+    straight = spokenstyle.train.fit(tiny(tmp_path / "a", steps=6, checkpoint_every=6, **distil), engine=engine)
 
     def stop_after_three(step, record):
         if step == 2:
             raise KeyboardInterrupt  # as a user's Ctrl-C would, right after the state was written
 
-    cut = tiny(tmp_path / "b", steps=6, checkpoint_every=3)
+    cut = tiny(tmp_path / "b", steps=6, checkpoint_every=3, **distil)
     with pytest.raises(KeyboardInterrupt):
         spokenstyle.train.fit(cut, engine=engine, on_step=stop_after_three)
     assert tt.load_state(tmp_path / "b" / "run" / "state.safetensors")["step"] == 3
-    resumed = spokenstyle.train.fit(tiny(tmp_path / "b", steps=6, checkpoint_every=3, resume="auto"), engine=engine)
+    resumed = spokenstyle.train.fit(tiny(tmp_path / "b", steps=6, checkpoint_every=3, resume="auto", **distil),
+                                    engine=engine)
     assert [h["loss_g"] for h in resumed.history] == [h["loss_g"] for h in straight.history]
     a, b = (tt.load_state(r.state)["tensors"] for r in (straight, resumed))
     assert set(a) == set(b) and any(k.startswith("d.") for k in a) and any(k.startswith("adam_d.") for k in a)
@@ -98,6 +100,66 @@ def test_resumed_training_equals_an_uninterrupted_run(tmp_path, engine):
         assert torch.equal(a[key], b[key]), key
     for (k, x), (_, y) in zip(straight.net.state_dict().items(), resumed.net.state_dict().items()):
         assert torch.equal(x, y), k
+
+
+def test_paired_views_cut_the_same_box_of_photo_and_target():
+    from spokenstyle.train import teacher
+
+    photo = torch.rand(3, 40, 56)
+    pairs = [(photo, {"watercolor": 1.0 - photo})]
+    gen = torch.Generator().manual_seed(0)
+    seen = set()
+    for _ in range(12):
+        p, t = teacher.paired_view(pairs, "watercolor", 24, gen)
+        assert p.shape == t.shape == (3, 24, 24)
+        assert torch.equal(t, 1.0 - p)  # same box, flip and turn: no resampling
+        seen.add(tuple(p[:, 0, 0].tolist()))
+    assert len(seen) > 6  # the boxes (and turns) vary
+
+
+def test_a_targets_look_is_the_grade_and_its_strength_a_blend():
+    from spokenstyle.builtins.grade import grade
+    from spokenstyle.intent import StyleIntent
+    from spokenstyle.train import teacher
+
+    photo, target = torch.rand(3, 16, 16), torch.rand(3, 16, 16)
+    assert torch.equal(teacher.finish(photo, target, "oil_painting", {}, 1.0), target)
+    assert torch.allclose(teacher.finish(photo, target, "oil_painting", {}, 0.25), 0.75 * photo + 0.25 * target)
+    warm = teacher.finish(photo, target, "oil_painting", {"warmth": 0.7}, 1.0)
+    expect = grade(target[None], StyleIntent(medium="oil_painting", attributes={"warmth": 0.7}))[0]
+    assert torch.allclose(warm, expect.clamp(0, 1))
+    assert float((warm - target).abs().mean()) > 0.01  # the look changed it
+
+
+def test_distilling_adain_lowers_the_paired_loss(tmp_path, engine):
+    """With a teacher, each sample's style image is the teacher's render of that very view, and
+    training brings the generator's output towards it."""
+    from spokenstyle.train import adain, data, teacher
+
+    config = tiny(tmp_path, steps=40, checkpoint_every=40, sample_every=40, lr_g=3e-3, batch=4, teacher="adain",
+                  teacher_size=64, teacher_weight=10.0, style_weight=1.0)
+    photos = data.load_folder(config.data)
+    encoder = engine.feature_encoder(config.encoder)
+    scales = adain.feature_scales(encoder, photos, tuple(dict.fromkeys(tt.STYLE_LAYERS + (config.content_layer,))))
+    pairs = teacher.render(engine, photos, config.media, "adain", config.teacher_size, config.crop)
+    # the renders are the adain backend's, as a user gets them
+    photo, renders = pairs[0]
+    direct = engine.stylize(photo, "watercolor", backend="adain").tensor
+    assert torch.allclose(renders["watercolor"], direct.reshape(photo.shape), atol=1e-6)
+    assert float((renders["watercolor"] - photo).abs().mean()) > 0.05
+
+    def paired(net):
+        batch = tt.draw_batch(photos, None, config, torch.Generator().manual_seed(5), pairs)
+        batch["strength"] = torch.ones(config.batch)
+        with torch.no_grad():
+            return float(tt.generator_losses(net, encoder, None, batch, config, scales)["paired"].mean())
+
+    start, _ = tt.make_networks(config)
+    before = paired(start)
+    result = spokenstyle.train.fit(config, engine=engine)
+    after = paired(result.net)
+    assert after < 0.6 * before, (before, after)
+    assert all("paired" in h and math.isfinite(h["paired"]) for h in result.history)
 
 
 def test_resume_refuses_another_architecture_and_bad_files(tmp_path, engine):
@@ -149,6 +211,8 @@ def test_cli_config_file_end_to_end(tmp_path):
         (["--steps", "0"], "--steps 0 must be an integer >= 1"),
         (["--resume"], "does not exist"),
         (["--config", "BADKEY"], "unknown option(s) stepz"),
+        (["--teacher", "gatys"], "--teacher 'gatys' is not a teacher backend; choose one of adain"),
+        (["--teacher", "adain", "--teacher-size", "20"], "--teacher-size 20 must be at least --crop 32"),
     ],
 )
 def test_cli_bad_input_is_one_line(tmp_path, args, message):

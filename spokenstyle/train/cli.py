@@ -79,7 +79,8 @@ _TRANSFORM_FLAGS = {
     "data": str, "out": str, "media": str, "exemplars": int, "exemplar_size": int, "encoder": str,
     "content_layer": str, "precision": str, "device": str, "steps": int, "batch": int, "crop": int, "lr_g": float, "lr_d": float,
     "content_weight": float, "style_weight": float, "tv_weight": float, "pixel_weight": float,
-    "adv_weight": float, "r1_gamma": float, "r1_every": int, "checkpoint_every": int, "sample_every": int, "seed": int,
+    "adv_weight": float, "r1_gamma": float, "r1_every": int, "teacher": str, "teacher_weight": float,
+    "teacher_size": int, "checkpoint_every": int, "sample_every": int, "seed": int,
 }
 
 
@@ -116,6 +117,9 @@ def _add_transform(sub) -> None:
         "adv_weight": f"adversarial loss weight (default {d.adv_weight:g}; 0 = no discriminator)",
         "r1_gamma": f"R1 penalty weight (default {d.r1_gamma:g})",
         "r1_every": f"lazy R1: every N steps (default {d.r1_every})",
+        "teacher": "distil a backend: its renders of the photos become paired targets (adain; default none)",
+        "teacher_weight": f"weight of the paired target term, pixels and features (default {d.teacher_weight:g})",
+        "teacher_size": f"long side the teacher renders the photos at, and at 0.7 of it (default {d.teacher_size})",
         "checkpoint_every": f"write weights, state and losses every N steps (default {d.checkpoint_every})",
         "sample_every": f"write a sample grid every N steps (default {d.sample_every})",
         "seed": f"random seed (default {d.seed})",

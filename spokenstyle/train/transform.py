@@ -11,6 +11,12 @@ sample, a medium, a style target of that medium, a look and a strength:
 * the strength is 1 for most samples, uniform in (0, 1) for a quarter, 0 for
   ``recon_fraction`` of them (those reproduce the photo: an L1 pixel loss).
 
+With a ``teacher`` (:mod:`spokenstyle.train.teacher`), a slower backend's renders of the
+photos replace the exemplars: each sample is a view of a photo and the same view of its render
+in the medium (graded with the sample's look, blended by its strength), which is then the
+sample's style image and, through ``teacher_weight`` × (L1 of the pixels + the mean squared
+distance of the scaled features at relu1_1..relu4_1), its paired target.
+
 The generator's loss (per sample, then averaged): content (features at ``content_layer``) +
 strength × (style_weight × Gram style loss at relu1_1..relu4_1 against the target +
 adv_weight × non-saturating adversarial loss) + tv_weight × total variation + the pixel loss
@@ -51,7 +57,8 @@ STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 LOOK_ATTRIBUTES = ("warmth", "tint", "saturation", "contrast", "brightness", "fade")
 #: Config fields that fix the networks' shapes: a resumed run must keep them.
 ARCHITECTURE = ("media", "widths", "blocks", "mapping_layers", "w_dim", "d_channels", "d_heads", "encoder",
-                "content_layer", "exemplars", "exemplar_size", "look_fraction", "styles", "seed", "batch")
+                "content_layer", "exemplars", "exemplar_size", "look_fraction", "styles", "seed", "batch",
+                "teacher", "teacher_size")
 
 
 def _default_media() -> tuple[str, ...]:
@@ -90,6 +97,13 @@ class FitConfig:
     pixel_weight: float = 10.0
     recon_fraction: float = 0.1
     adv_weight: float = 0.05
+    #: A backend to distil (``"adain"``, :mod:`spokenstyle.train.teacher`): its renders of the
+    #: photos become paired targets and the style images of the Gram and adversarial terms.
+    teacher: str | None = None
+    #: Weight of the paired term: L1 of the pixels plus the features' squared distance.
+    teacher_weight: float = 1.0
+    #: Long side the photos are rendered at by the teacher (and at 0.7 of it).
+    teacher_size: int = 512
     r1_gamma: float = 1.0
     r1_every: int = 16
     d_channels: tuple[int, ...] = (32, 64, 128, 128)
@@ -150,8 +164,16 @@ class FitConfig:
         positive("seed", 0)
         for name in ("lr_g", "lr_d"):
             number(name, 1e-8, 1.0)
-        for name in ("content_weight", "style_weight", "tv_weight", "pixel_weight", "adv_weight", "r1_gamma"):
+        for name in ("content_weight", "style_weight", "tv_weight", "pixel_weight", "adv_weight", "r1_gamma",
+                     "teacher_weight"):
             number(name)
+        from . import teacher
+
+        self.teacher = teacher.check(self.teacher)
+        positive("teacher_size", 16)
+        if self.teacher and self.teacher_size < self.crop:
+            raise UsageError(f"--teacher-size {self.teacher_size} must be at least --crop {self.crop}: views are cut "
+                             "from the teacher's renders at their own scale")
         from ..precision import check as check_precision
 
         self.precision = check_precision(self.precision, "--precision")
@@ -233,14 +255,7 @@ def style_pool(config: FitConfig, make: Callable[..., torch.Tensor] | None = Non
     for mi, medium in enumerate(config.media):
         items = []
         for i in range(config.exemplars):
-            look: dict[str, float] = {}
-            if float(torch.rand((), generator=gen)) < config.look_fraction:
-                for _ in range(int(torch.randint(1, 3, (1,), generator=gen))):
-                    name = LOOK_ATTRIBUTES[int(torch.randint(len(LOOK_ATTRIBUTES), (1,), generator=gen))]
-                    amount = (0.2, 0.4, 0.7)[int(torch.randint(3, (1,), generator=gen))]
-                    sign = 1.0 if name == "fade" or float(torch.rand((), generator=gen)) < 0.5 else -1.0
-                    look[name] = sign * amount
-            intent = StyleIntent(medium=medium, attributes=look)
+            intent = StyleIntent(medium=medium, attributes=random_look(config.look_fraction, gen))
             img = make(intent, size=config.exemplar_size, seed=config.seed * 100003 + mi * 1009 + i)
             items.append((img[0].cpu().float(), dict(intent.changed)))
         if medium in config.styles:
@@ -250,14 +265,60 @@ def style_pool(config: FitConfig, make: Callable[..., torch.Tensor] | None = Non
     return pool
 
 
+def random_look(fraction: float, gen: torch.Generator) -> dict[str, float]:
+    """With probability ``fraction``, one or two of :data:`LOOK_ATTRIBUTES` at a random amount
+    and sign (fade only lifts); otherwise no look."""
+    look: dict[str, float] = {}
+    if float(torch.rand((), generator=gen)) < fraction:
+        for _ in range(int(torch.randint(1, 3, (1,), generator=gen))):
+            name = LOOK_ATTRIBUTES[int(torch.randint(len(LOOK_ATTRIBUTES), (1,), generator=gen))]
+            amount = (0.2, 0.4, 0.7)[int(torch.randint(3, (1,), generator=gen))]
+            sign = 1.0 if name == "fade" or float(torch.rand((), generator=gen)) < 0.5 else -1.0
+            look[name] = sign * amount
+    return look
+
+
 def _embedding(medium: str, look: dict, strength: float) -> list[float]:
     from ..intent import StyleIntent
 
     return StyleIntent(medium=medium, attributes=look, strength=strength).embedding
 
 
-def draw_batch(photos, pool, config: FitConfig, gen: torch.Generator) -> dict[str, torch.Tensor]:
-    """One training batch: content views, style views, embeddings, strengths, media indices."""
+def _draw_strength(config: FitConfig, gen: torch.Generator) -> float:
+    r = float(torch.rand((), generator=gen))
+    u = float(torch.rand((), generator=gen))
+    return round(0.0 if r < config.recon_fraction else (u if r < config.recon_fraction + 0.25 else 1.0), 4)
+
+
+def draw_batch(photos, pool, config: FitConfig, gen: torch.Generator, pairs=None) -> dict[str, torch.Tensor]:
+    """One training batch: content views, style views, embeddings, strengths, media indices.
+
+    With ``pairs`` (the teacher's renders, :func:`spokenstyle.train.teacher.render`) each
+    sample is a view of a photo and its render's same view, graded and blended for the
+    sample's look and strength: the "style" is then the sample's own target."""
+    if pairs is not None:
+        from . import teacher
+
+        content, styles, embs, strengths, media = [], [], [], [], []
+        for _ in range(config.batch):
+            mi = int(torch.randint(len(config.media), (1,), generator=gen))
+            medium = config.media[mi]
+            photo, target = teacher.paired_view(pairs, medium, config.crop, gen)
+            look = random_look(config.look_fraction, gen)
+            strength = _draw_strength(config, gen)
+            content.append(photo)
+            styles.append(teacher.finish(photo, target, medium, look, strength))
+            embs.append(_embedding(medium, look, strength))
+            strengths.append(strength)
+            media.append(mi)
+        return {
+            "content": torch.stack(content),
+            "style": torch.stack(styles),
+            "embedding": torch.tensor(embs, dtype=torch.float32),
+            "strength": torch.tensor(strengths, dtype=torch.float32),
+            "medium": torch.tensor(media, dtype=torch.long),
+            "paired": torch.ones(config.batch, dtype=torch.bool),
+        }
     content = data.batch(photos, config.batch, config.crop, gen)
     styles, embs, strengths, media = [], [], [], []
     for _ in range(config.batch):
@@ -266,10 +327,7 @@ def draw_batch(photos, pool, config: FitConfig, gen: torch.Generator) -> dict[st
         img, look = items[int(torch.randint(len(items), (1,), generator=gen))]
         # Style views keep their colours (the colours are the style): no jitter.
         styles.append(data.random_view([img], config.crop, gen, jitter=False))
-        r = float(torch.rand((), generator=gen))
-        u = float(torch.rand((), generator=gen))
-        strength = 0.0 if r < config.recon_fraction else (u if r < config.recon_fraction + 0.25 else 1.0)
-        strength = round(strength, 4)
+        strength = _draw_strength(config, gen)
         embs.append(_embedding(config.media[mi], look, strength))
         strengths.append(strength)
         media.append(mi)
@@ -299,8 +357,13 @@ def generator_losses(net, encoder, disc, batch: dict[str, torch.Tensor], config:
     fo = encoder(out, layers)  # ``encoder``: already at the run's precision (fit wraps it)
     with torch.no_grad():
         fc = encoder(content, (config.content_layer,))[config.content_layer]
-    targets = losses.gram_targets(encoder, batch["style"], STYLE_LAYERS, scales)
+        fs = encoder(batch["style"], STYLE_LAYERS)
+    targets = {name: losses.gram(fs[name] / scales.get(name, 1.0)) for name in STYLE_LAYERS}
     style = losses.style_loss(fo, targets, scales)
+    paired = torch.zeros_like(style)
+    if "paired" in batch:  # the style image is this sample's own target: match it pixel and feature for feature
+        paired = (out - batch["style"]).abs().mean(dim=(1, 2, 3)) + sum(
+            losses.content_loss(fo[name], fs[name], scales.get(name, 1.0)) for name in STYLE_LAYERS) / len(STYLE_LAYERS)
     content_l = losses.content_loss(fo[config.content_layer], fc, scales.get(config.content_layer, 1.0))
     tv = losses.total_variation(out)
     recon = (strength == 0).to(out.dtype)
@@ -309,8 +372,8 @@ def generator_losses(net, encoder, disc, batch: dict[str, torch.Tensor], config:
     if disc is not None and config.adv_weight > 0:
         adv = losses.g_nonsaturating(disc.score(_planes(out, batch["medium"], len(config.media))))
     total = (config.content_weight * content_l + strength * (config.style_weight * style + config.adv_weight * adv)
-             + config.tv_weight * tv + config.pixel_weight * pixel + 10.0 * out_of_range)
-    return {"total": total, "content": content_l, "style": style, "tv": tv, "adv": adv, "pixel": pixel,
+             + config.tv_weight * tv + config.pixel_weight * pixel + config.teacher_weight * paired + 10.0 * out_of_range)
+    return {"total": total, "content": content_l, "style": style, "tv": tv, "adv": adv, "pixel": pixel, "paired": paired,
             "output": out.detach()}
 
 
@@ -519,6 +582,12 @@ def fit(config: FitConfig | Mapping[str, Any] | str | os.PathLike, *, engine: An
     layers = tuple(dict.fromkeys(STYLE_LAYERS + (config.content_layer,)))
     scales = dict(saved["scales"]) if saved else adain.feature_scales(feature_encoder, [p.to(device) for p in photos], layers)
     pool = style_pool(config, engine.generator("exemplar"))
+    pairs = None
+    if config.teacher:
+        from . import teacher
+
+        pairs = teacher.render(engine, photos, config.media, config.teacher, config.teacher_size, config.crop,
+                               progress=config.progress and ranks.main)
     net, disc = make_networks(config)  # initialised on the CPU from the seed: the same on any device
     net, disc = net.to(device), disc.to(device)
     net.train()
@@ -549,7 +618,7 @@ def fit(config: FitConfig | Mapping[str, Any] | str | os.PathLike, *, engine: An
                dynamic_ncols=True, initial=start, total=config.steps)
     info = {"config": config.to_dict(), "scales": scales}
     for step in bar:
-        batch = {k: v.to(device) for k, v in draw_batch(photos, pool, config, gen).items()}
+        batch = {k: v.to(device) for k, v in draw_batch(photos, pool, config, gen, pairs).items()}
         disc.requires_grad_(False)
         g = generator_losses(net, encoder, disc if use_adv else None, batch, config, scales)
         loss_g = g["total"].mean()
@@ -560,6 +629,8 @@ def fit(config: FitConfig | Mapping[str, Any] | str | os.PathLike, *, engine: An
         disc.requires_grad_(True)
         record = {"step": step, "loss_g": float(loss_g.detach())}
         record.update({k: float(g[k].detach().mean()) for k in ("content", "style", "tv", "adv")})
+        if pairs is not None:
+            record["paired"] = float(g["paired"].detach().mean())
         if use_adv:
             d = discriminator_losses(disc, g["output"], batch, config, r1=step % config.r1_every == 0)
             loss_d = d["total"].mean()
