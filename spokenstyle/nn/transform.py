@@ -25,7 +25,15 @@ Layout (``widths`` = (w0, ..., wk): k stride-2 stages, ``blocks`` residual block
     down i    modulated 3x3 stride-2 conv w(i) -> w(i+1), lrelu
     blocks    (modulated 3x3 conv, lrelu, modulated 3x3 conv) + skip, times 1/sqrt(2)
     up i      modulated 3x3 conv w(i) -> w(i-1), lrelu, bilinear 2x
+              (+ the encoder's features of that resolution, times 1/sqrt(2); skips="add")
+    refine    modulated 3x3 conv w0 -> w0, lrelu     (full resolution; skips="add")
     to_rgb    3x3 conv w0 -> 3, added to the photo
+
+Without the skips (the first format-2 layout, ``skips="none"``) the decoder's full-resolution
+features are an upsampled half-resolution map, so the residual is smooth and the photo's
+finest detail always shows through: a run distilling ``adain`` (which repaints it) stalled
+with whiskers and grain intact. The skips and ``refine`` let the last layers see that detail
+and, modulated by the words, keep or repaint it.
 
 The decoder convolves *before* it upsamples: every 3x3 convolution but the first and the last
 runs at half the resolution or less, which is what brings a 512² photo within the latency
@@ -94,6 +102,8 @@ def _config_schema() -> dict:
         "w_dim": Int(1, 1024, default=128),
         # The media the network renders, comma-separated, in the order of its one-hot.
         "media": Str(r"[a-z0-9_]{1,40}(,[a-z0-9_]{1,40}){0,63}", default=",".join(MEDIA)),
+        # Files written before the skips existed have none.
+        "skips": Str("none|add", default="none"),
     }
 
 
@@ -110,6 +120,11 @@ class TransformConfig:
     mapping_layers: int = 3
     w_dim: int = 128
     media: str = ",".join(MEDIA)
+    #: "add": each resolution's encoder features are added to the decoder's (scaled by 1/√2)
+    #: and a modulated full-resolution convolution follows, so the output's finest detail can
+    #: be repainted, not only shifted (distilling adain needs it). "none": format 2's first
+    #: layout, where the decoder's full-resolution features are only upsampled.
+    skips: str = "add"
 
     def __post_init__(self) -> None:
         from ..checkpoints import validate_fields
@@ -134,7 +149,8 @@ class TransformConfig:
     def modulated_channels(self) -> list[tuple[int, int]]:
         """(in, out) channels of every modulated convolution, in forward order."""
         w = list(self.widths)
-        return (list(zip(w, w[1:])) + [(w[-1], w[-1])] * (2 * self.blocks) + list(zip(w[:0:-1], w[-2::-1])))
+        return (list(zip(w, w[1:])) + [(w[-1], w[-1])] * (2 * self.blocks) + list(zip(w[:0:-1], w[-2::-1]))
+                + ([(w[0], w[0])] if self.skips == "add" else []))
 
 
 def _check_config(config: dict) -> None:
@@ -184,6 +200,7 @@ class TransformNet(nn.Module):
             for _ in range(cfg.blocks)
         )
         self.up = nn.ModuleList(ModulatedConv2d(a, b, 3, padding_mode=pm) for a, b in zip(w[:0:-1], w[-2::-1]))
+        self.refine = ModulatedConv2d(w[0], w[0], 3, padding_mode=pm) if cfg.skips == "add" else None
         self.to_rgb = EqualConv2d(w[0], 3, 3, padding_mode=pm)
         with torch.no_grad():  # start near the identity: a small residual over the photo
             self.to_rgb.weight.mul_(0.1)
@@ -227,20 +244,27 @@ class TransformNet(nn.Module):
         x = F.pad(content, (0, pw, 0, ph), mode="replicate") if ph or pw else content
         styles = iter(self.styles(embedding.to(content.dtype)))
         h = self.stem(x * 2.0 - 1.0)
+        skips = []
         for conv in self.down:
+            skips.append(h)
             h = conv(h, *next(styles))
         for conv_a, conv_b in self.blocks:
             r = conv_a(h, *next(styles))
             h = (h + conv_b(r, *next(styles))) * _RESIDUAL_GAIN
         for conv in self.up:
             h = F.interpolate(conv(h, *next(styles)), scale_factor=2.0, mode="bilinear", align_corners=False)
+            if self.refine is not None:
+                h = (h + skips.pop()) * _RESIDUAL_GAIN
+        if self.refine is not None:
+            h = self.refine(h, *next(styles))
         out = x + self.to_rgb(h)
         out = out[..., :h0, :w0] if ph or pw else out
         return out if self.training else out.clamp(0.0, 1.0)
 
     def extra_repr(self) -> str:
         c = self.config
-        return f"widths={c.widths}, blocks={c.blocks}, mapping_layers={c.mapping_layers}, w_dim={c.w_dim}, media={len(self.media)}"
+        return (f"widths={c.widths}, blocks={c.blocks}, mapping_layers={c.mapping_layers}, w_dim={c.w_dim}, "
+                f"media={len(self.media)}, skips={c.skips}")
 
 
 def expected_shapes(config: TransformConfig | dict) -> dict[str, tuple[int, ...]]:
@@ -265,6 +289,8 @@ def expected_shapes(config: TransformConfig | dict) -> dict[str, tuple[int, ...]
         shapes[f"blocks.{b}.1.weight"] = (w[-1], w[-1], 3, 3)
     for i, (a, b) in enumerate(zip(w[:0:-1], w[-2::-1])):
         shapes[f"up.{i}.weight"] = (b, a, 3, 3)
+    if cfg.skips == "add":
+        shapes["refine.weight"] = (w[0], w[0], 3, 3)
     shapes["to_rgb.weight"] = (3, w[0], 3, 3)
     shapes["to_rgb.bias"] = (3,)
     return shapes
@@ -339,4 +365,6 @@ def conv_macs(config: TransformConfig, height: int, width: int) -> int:
     macs += sum(px[i + 1] * w[i] * w[i + 1] * 9 for i in range(len(w) - 1))  # down
     macs += config.blocks * 2 * px[-1] * w[-1] * w[-1] * 9
     macs += sum(px[i + 1] * w[i + 1] * w[i] * 9 for i in range(len(w) - 1))  # up, before upsampling
+    if config.skips == "add":
+        macs += px[0] * w[0] * w[0] * 9  # refine
     return macs
