@@ -188,6 +188,26 @@ def test_without_weights_the_planner_never_picks_transform(monkeypatch, tmp_path
         engine.stylize(PHOTOS["coffee"], "watercolor", backend="transform", max_size=64)
 
 
+def test_the_shipped_weights_are_the_planners_only_if_they_won(monkeypatch, tmp_path):
+    """The package's own weights serve ``--backend transform``; the planner paints media with
+    them only when SHIPPED_IS_PLANNER_DEFAULT says so, a user's (by the environment) always."""
+    from spokenstyle.builtins import transform as backend_module
+
+    _, path = _saved(tmp_path)
+    monkeypatch.delenv(T.WEIGHTS_ENV, raising=False)
+    monkeypatch.setattr(T, "SHIPPED", path)
+    engine = Engine(device="cpu")
+    monkeypatch.setattr(backend_module, "SHIPPED_IS_PLANNER_DEFAULT", False)
+    assert engine.plan(engine.encode("watercolor")).backends[0] == "adain"
+    result = engine.stylize(PHOTOS["coffee"], "watercolor", backend="transform", max_size=64)
+    assert result.backends == ["transform"]
+    monkeypatch.setattr(backend_module, "SHIPPED_IS_PLANNER_DEFAULT", True)
+    assert engine.plan(engine.encode("watercolor")).backends == ["transform"]
+    monkeypatch.setattr(backend_module, "SHIPPED_IS_PLANNER_DEFAULT", False)
+    monkeypatch.setenv(T.WEIGHTS_ENV, str(path))  # the same file, named by the user
+    assert engine.plan(engine.encode("watercolor")).backends == ["transform"]
+
+
 def test_with_weights_it_renders_the_media_it_was_trained_for(monkeypatch, tmp_path):
     net, path = _saved(tmp_path)
     monkeypatch.setenv(T.WEIGHTS_ENV, str(path))

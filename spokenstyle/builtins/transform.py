@@ -5,10 +5,11 @@ reads the intent's embedding (medium, look attributes, strength) and draws the m
 photo. It renders the look itself (it was trained against exemplars graded with the look), so
 the planner does not grade after it (``applies_look``).
 
-The backend exists only where trained weights do: ``handles`` is true when the default weights
-(``$SPOKENSTYLE_TRANSFORM_WEIGHTS`` or the package's ``weights/transform.safetensors``) exist
-and were trained for the prompt's medium, so without them the planner never picks it; naming it
-explicitly without weights is a :class:`~spokenstyle.errors.WeightsError` that says how to train
+The package ships weights (``weights/transform.safetensors``, distilled from ``adain``), which
+``--backend transform`` uses. The planner picks the backend for a medium prompt when
+``$SPOKENSTYLE_TRANSFORM_WEIGHTS`` names weights trained for that medium (a user's own), and for
+the shipped weights only if :data:`SHIPPED_IS_PLANNER_DEFAULT` says they beat ``adain``. Naming
+it without any weights is a :class:`~spokenstyle.errors.WeightsError` that says how to train
 them (``spokenstyle train transform``) and where to put them (``-O weights=PATH``).
 
 Photos longer than ``tile_size`` run in overlapping, feathered tiles (``spokenstyle.tiling``):
@@ -34,6 +35,12 @@ DEFAULT_TILE = 1024
 #: Overlap of neighbouring tiles, in pixels: beyond the default generator's reach from a tile's
 #: edge (two stride-2 stages and its residual blocks' 3x3 convolutions at quarter resolution).
 TILE_OVERLAP = 128
+
+#: Whether the planner paints media prompts with the package's shipped weights. False: on the
+#: held-out photos they stay further from each medium than ``adain``, their teacher
+#: (benchmarks/RESULTS.md, "The shipped transform generator"), so ``adain`` stays the media
+#: default and ``transform`` is the fast choice by name (``--backend transform``).
+SHIPPED_IS_PLANNER_DEFAULT = False
 
 #: (path, mtime, size) -> media of that weights file: the planner asks often, reading a header once.
 _MEDIA_CACHE: dict[tuple[str, float, int], tuple[str, ...]] = {}
@@ -90,11 +97,17 @@ class TransformBackend:
 
     @classmethod
     def handles(cls, intent: StyleIntent) -> bool:
-        """True only when default weights exist and were trained for ``intent.medium``."""
-        from ..nn.transform import default_weights
+        """True when default weights exist, were trained for ``intent.medium`` and are the
+        planner's to use: weights named by ``$SPOKENSTYLE_TRANSFORM_WEIGHTS`` (a user's choice)
+        always, the package's own only if :data:`SHIPPED_IS_PLANNER_DEFAULT`."""
+        import os
+
+        from ..nn.transform import WEIGHTS_ENV, default_weights
 
         path = default_weights()
-        return bool(path is not None and intent.medium and intent.medium in trained_media(path))
+        if path is None or not intent.medium or intent.medium not in trained_media(path):
+            return False
+        return SHIPPED_IS_PLANNER_DEFAULT or bool(os.environ.get(WEIGHTS_ENV, "").strip())
 
     def generator(self, weights: Any = None, engine: Any = None, device: Any = "cpu"):
         if weights is not None and not isinstance(weights, (str, Path)):
