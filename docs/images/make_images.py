@@ -13,8 +13,10 @@ adain:    adain-vgg19-before-after.jpg - adain with the random encoder's relu3_1
           the VGG-19 relu4_1 decoder (the default), held-out photos, three media and a painting;
           only on request; VGG19_DECODER=PATH uses another VGG-19 decoder, VGG19_DECODER_BEFORE=PATH
           adds a column for an earlier one
-transform: transform-heldout.jpg - the transform generator (TRANSFORM_WEIGHTS=PATH, default the
-          package's) on the held-out photos in every medium it was trained for; only on request
+transform: transform-heldout.jpg - adain over the transform generator (TRANSFORM_WEIGHTS=PATH, default
+          the package's) on the held-out photos in every medium it was trained for, and
+          sheet-transform-coffee.jpg, sheet-transform-chelsea.jpg (`spokenstyle sheet --backend
+          transform`, the package's weights only)
 
 Every picture is made with seed 0 on the CPU, so reruns give the same pictures on one machine.
 """
@@ -142,7 +144,9 @@ def gatys(engine) -> None:
 
 
 def transform(engine) -> None:
-    """Rows: held-out photos; columns: the photo, then every medium of the weights."""
+    """transform-heldout.jpg: per held-out photo, a row of ``adain`` (the default, and the
+    teacher the shipped generator was distilled from) over a row of ``transform``, every medium
+    of the weights; sheet-transform-*.jpg: ``spokenstyle sheet --backend transform``."""
     from spokenstyle.nn.transform import load
 
     weights = os.environ.get("TRANSFORM_WEIGHTS") or None
@@ -152,18 +156,25 @@ def transform(engine) -> None:
     rows = []
     for name in ("coffee", "chelsea"):
         photo = HELDOUT / f"{name}.jpg"
-        row = [_run(engine, photo, strength=0.0, max_size=256)]
-        row += [_run(engine, photo, m.replace("_", " "), backend="transform", options=options, max_size=256) for m in media]
-        rows.append(row)
-    step = (ckpt.info.get("step") if ckpt else None) or "?"
-    labels = ["held-out photo"] + [f"{m.replace('_', ' ')} ({step} steps)" for m in media]
-    _labelled(rows, labels, 14, 24).save(HERE / "transform-heldout.jpg", quality=90)
+        original = _run(engine, photo, strength=0.0, max_size=320)
+        for backend in ("adain", "transform"):
+            row = [original if backend == "adain" else Image.new("RGB", original.size, "white")]
+            row += [_run(engine, photo, m.replace("_", " "), backend=backend, max_size=320,
+                         options=options if backend == "transform" else None) for m in media]
+            rows.append(row)
+    labels = ["photo; adain / transform"] + [m.replace("_", " ") for m in media]
+    _labelled(rows, labels, 14, 24).save(HERE / "transform-heldout.jpg", quality=88)
+    if weights is None:  # the sheets show what users get: the package's weights
+        for name in ("coffee", "chelsea"):
+            sheet = make_sheet(HELDOUT / f"{name}.jpg", engine=engine, cell=256, backend="transform", progress=False)
+            sheet.save(HERE / f"sheet-transform-{name}.jpg", quality=90)
+            print(f"  sheet-transform-{name}.jpg {sheet.image.size}", flush=True)
 
 
 PICTURES = {"media": media, "looks": looks, "sheets": sheets, "gatys": gatys, "adain": adain, "transform": transform}
 
 if __name__ == "__main__":
-    wanted = sys.argv[1:] or ["media", "looks", "sheets", "gatys"]
+    wanted = sys.argv[1:] or ["media", "looks", "sheets", "gatys", "transform"]
     unknown = [w for w in wanted if w not in PICTURES]
     if unknown:
         sys.exit(f"make_images.py: unknown picture(s) {unknown}; choose from {list(PICTURES)}")

@@ -94,6 +94,6 @@ def finish(photo: torch.Tensor, target: torch.Tensor, medium: str, look: dict, s
 
     if look:
         target = grade(target.unsqueeze(0), StyleIntent(medium=medium, attributes=look))[0]
-    if strength < 1.0:
+    if strength != 1.0:
         target = torch.lerp(photo, target, strength)
     return target.clamp(0.0, 1.0)
