@@ -121,7 +121,7 @@ def make_sheet(
     columns:  cells per row (1..16).
     seed:     passed to every ``stylize`` (grain and other random parts).
     backend:  the backend(s) of the media cells (e.g. "transform" to see a trained generator);
-              the looks are planned as usual.
+              a medium that is a grade (vintage film), and the looks, are planned as usual.
     font:     a TrueType/OpenType font for the labels (one with CJK glyphs for Chinese prompts).
     """
     from tqdm import tqdm
@@ -149,7 +149,8 @@ def make_sheet(
     original = engine.stylize(photo, "", strength=0.0, max_size=cell)
     w, h = original.images[0].size
     # (prompt, backend) per cell: the original and the media fill rows; the looks start a row of their own
-    sections = [[(ORIGINAL, None)] + [(p, backend) for p in media]] + ([[(p, "auto") for p in looks]] if looks else [])
+    sections = [[(ORIGINAL, None)] + [(p, _media_backend(engine, p, backend)) for p in media]]
+    sections += [[(p, "auto") for p in looks]] if looks else []
     rows = [s[i : i + columns] for s in sections for i in range(0, len(s), columns)]
     labels = [p for row in rows for p, _ in row]
     size = max(11, round(min(w, h) * 0.065))
@@ -180,6 +181,15 @@ def make_sheet(
     finally:
         bar.close()
     return Sheet(sheet, cells)
+
+
+def _media_backend(engine: Any, prompt: str, backend: str) -> str:
+    """``backend`` for a media cell, or "auto" for a medium that is a colour grade (vintage
+    film): a texture backend has no texture to draw for it (``--backend transform`` refuses it),
+    and the planner grades it; the cell's ``backends`` say what ran."""
+    from .builtins.grade import GRADE_MEDIA
+
+    return "auto" if engine.encode(prompt).medium in GRADE_MEDIA else backend
 
 
 def _fit(draw: ImageDraw.ImageDraw, text: str, face: Any, width: int) -> str:

@@ -101,3 +101,16 @@ def test_backend_applies_to_the_media_cells_only():
     assert [c["backends"] for c in sheet.cells] == [["grade"], ["grade"], ["grade"]]  # watercolor without adain
     with pytest.raises(UsageError, match="unknown style backend"):
         make_sheet(torch.rand(3, 48, 64), media=["watercolor"], looks=["warmer"], backend="nope", cell=64, progress=False)
+
+
+def test_a_grade_medium_is_planned_as_usual_under_a_texture_backend(tmp_path, monkeypatch):
+    """--backend transform paints the texture media; vintage film, a grade, is graded (the
+    generator refuses a medium it was not trained for)."""
+    from spokenstyle.nn import transform as T
+
+    torch.manual_seed(0)
+    net = T.TransformNet(T.TransformConfig(widths=(4, 8), blocks=1, w_dim=8, media="watercolor"))
+    monkeypatch.setenv(T.WEIGHTS_ENV, str(T.save(net, tmp_path / "t.safetensors")))
+    sheet = make_sheet(torch.rand(3, 48, 64), media=["watercolor", "vintage film"], looks=["warmer"],
+                       backend="transform", cell=64, progress=False, engine=Engine(device="cpu"))
+    assert [c["backends"] for c in sheet.cells] == [["grade"], ["transform"], ["grade"], ["grade"]]
