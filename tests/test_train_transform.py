@@ -213,6 +213,7 @@ def test_cli_config_file_end_to_end(tmp_path):
         (["--config", "BADKEY"], "unknown option(s) stepz"),
         (["--teacher", "gatys"], "--teacher 'gatys' is not a teacher backend; choose one of adain"),
         (["--teacher", "adain", "--teacher-size", "20"], "--teacher-size 20 must be at least --crop 32"),
+        (["--teacher", "adain", "--style", "watercolor=DATA"], "--style with --teacher adain: the teacher's renders"),
     ],
 )
 def test_cli_bad_input_is_one_line(tmp_path, args, message):

@@ -2,7 +2,7 @@
 
 No encoder and no style image at run time: :class:`~spokenstyle.nn.transform.TransformNet`
 reads the intent's embedding (medium, look attributes, strength) and draws the medium over the
-photo. It renders the look itself (it was trained against exemplars graded with the look), so
+photo. It renders the look itself (it was trained against targets graded with the look), so
 the planner does not grade after it (``applies_look``).
 
 The package ships weights (``weights/transform.safetensors``, distilled from ``adain``), which
@@ -20,6 +20,7 @@ edge.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -100,8 +101,6 @@ class TransformBackend:
         """True when default weights exist, were trained for ``intent.medium`` and are the
         planner's to use: weights named by ``$SPOKENSTYLE_TRANSFORM_WEIGHTS`` (a user's choice)
         always, the package's own only if :data:`SHIPPED_IS_PLANNER_DEFAULT`."""
-        import os
-
         from ..nn.transform import WEIGHTS_ENV, default_weights
 
         path = default_weights()

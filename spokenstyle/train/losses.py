@@ -29,6 +29,7 @@ __all__ = [
     "g_nonsaturating",
     "gram",
     "gram_targets",
+    "grams",
     "r1_penalty",
     "style_loss",
     "total_variation",
@@ -44,7 +45,13 @@ def _scaled(features: Mapping[str, torch.Tensor], scales: Mapping[str, float] | 
 def gram_targets(encoder, style: torch.Tensor, layers: Sequence[str],
                  scales: Mapping[str, float] | None = None) -> dict[str, torch.Tensor]:
     """Per-sample Gram matrices (N, C, C) of ``style``'s scaled features at ``layers``."""
-    feats = _scaled(encoder(style, tuple(layers)), scales)
+    return grams(encoder(style, tuple(layers)), layers, scales)
+
+
+def grams(features: Mapping[str, torch.Tensor], layers: Sequence[str],
+          scales: Mapping[str, float] | None = None) -> dict[str, torch.Tensor]:
+    """:func:`gram_targets` of features already computed (raw encoder features)."""
+    feats = _scaled({name: features[name] for name in layers}, scales)
     return {name: gram(feats[name]) for name in layers}
 
 

@@ -57,16 +57,15 @@ def render(engine, photos: Sequence[torch.Tensor], media: Sequence[str], backend
     if not scaled:
         raise UsageError(f"--teacher: no photo has a short side of --crop {crop} px at --teacher-size {size}; "
                          "lower --crop or raise --teacher-size")
-    runner = engine.backend(backend)
     pairs = []
     bar = tqdm(total=len(scaled) * len(media), desc=f"rendering {backend} targets", unit="image", disable=not progress)
     for x in scaled:
         targets = {}
         for medium in media:
-            out = engine.stylize(x.to(engine.device), intent=StyleIntent(medium=medium), backend=runner.name)
-            targets[medium] = out.tensor.reshape(x.shape).float().cpu().clamp(0.0, 1.0)
+            out = engine.stylize(x.to(engine.device), intent=StyleIntent(medium=medium), backend=backend)
+            targets[medium] = out.tensor.reshape(x.shape[1:]).float().cpu().clamp(0.0, 1.0)
             bar.update(1)
-        pairs.append((x[0], {m: t[0] for m, t in targets.items()}))
+        pairs.append((x[0], targets))
     bar.close()
     return pairs
 

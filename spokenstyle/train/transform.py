@@ -171,6 +171,9 @@ class FitConfig:
 
         self.teacher = teacher.check(self.teacher)
         positive("teacher_size", 16)
+        if self.teacher and self.styles:
+            raise UsageError(f"--style with --teacher {self.teacher}: the teacher's renders are the style targets; "
+                             "train on your style images without --teacher")
         if self.teacher and self.teacher_size < self.crop:
             raise UsageError(f"--teacher-size {self.teacher_size} must be at least --crop {self.crop}: views are cut "
                              "from the teacher's renders at their own scale")
@@ -358,7 +361,7 @@ def generator_losses(net, encoder, disc, batch: dict[str, torch.Tensor], config:
     with torch.no_grad():
         fc = encoder(content, (config.content_layer,))[config.content_layer]
         fs = encoder(batch["style"], STYLE_LAYERS)
-    targets = {name: losses.gram(fs[name] / scales.get(name, 1.0)) for name in STYLE_LAYERS}
+    targets = losses.grams(fs, STYLE_LAYERS, scales)
     style = losses.style_loss(fo, targets, scales)
     paired = torch.zeros_like(style)
     if "paired" in batch:  # the style image is this sample's own target: match it pixel and feature for feature
