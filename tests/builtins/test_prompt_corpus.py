@@ -39,7 +39,7 @@ from _helpers import PHOTOS
 from spokenstyle import Engine
 from spokenstyle import color
 
-CORPUS = Path(__file__).parent / "data" / "prompts"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "prompts"
 #: The two photos every line is measured on: a face (skin, a white suit) and a still life.
 CORPUS_PHOTOS = ("astronaut", "coffee")
 SIZE = 128
