@@ -1,0 +1,263 @@
+"""Stage 2 of the lexicon: tokens to clauses of :class:`Term` (a content word with the modifiers
+that govern it: degree, direction, mode). The modes are listed in the package docstring."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import vocabulary as V
+from .tokenize import CLAUSE, Lexeme, Token, glue, phrases
+
+
+@dataclass
+class Term:
+    """A content word with the modifiers that govern it: the unit :func:`resolve` works on."""
+
+    lex: Lexeme
+    surface: str  # as written, modifiers included ("不要那么鲜艳")
+    word: str = ""  # the content word alone ("鲜艳")
+    mode: str = "add"  # add remove limit reduce too protect hold topic (module docstring)
+    degree: float | None = None
+    sign: float = 1.0
+    directed: bool = False
+    region: str = ""  # what a protect term keeps
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def factor(self) -> float:
+        return (self.degree if self.degree is not None else 1.0) * self.sign
+
+    def attach(self, words: str, cjk: bool) -> None:
+        self.surface = glue(self.surface, words, cjk)
+
+
+@dataclass
+class Clause:
+    """The terms of one clause, and modifier words that found nothing to govern."""
+
+    terms: list[Term] = field(default_factory=list)
+    stray: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _State:
+    """Modifiers seen in a clause, waiting for the content word they govern."""
+
+    degree: float | None = None
+    sign: float = 1.0
+    directed: bool = False
+    neg: bool = False
+    limit: bool = False
+    too: bool = False
+    reduce: bool = False
+    keep: bool = False
+    words: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.words
+
+    @property
+    def mode(self) -> str:
+        if self.limit or (self.neg and self.too):  # 不要颜色太艳: "don't ... too" is a limit
+            return "limit"
+        if self.reduce:
+            return "reduce"
+        if self.neg:
+            return "remove"
+        return "too" if self.too else "add"
+
+    def phrase(self, word: str, cjk: bool) -> str:
+        if not self.words:
+            return word
+        return glue("".join(self.words) if cjk else " ".join(self.words), word, cjk)
+
+
+def parse(tokens: list[Token]) -> tuple[list[Clause], list[str]]:
+    """Tokens -> clauses of :class:`Term`, and the words that were not understood.
+
+    A clause of modifiers alone is an afterthought about the clause before it ("warmer, a
+    bit"; "brighter, not too much"): its degree replaces the last term's, its limit caps it.
+    """
+    clauses: list[Clause] = []
+    ignored: list[str] = []
+    chunk: list[Token] = []
+    for tok in tokens + [Token(CLAUSE, ",", False)]:
+        if tok.lex is None or tok.lex.kind != "clause":
+            chunk.append(tok)
+            continue
+        clause, pending = _parse_clause(chunk, ignored)
+        chunk = []
+        host = next((c for c in reversed(clauses) if c.terms), None)
+        if not clause.terms and not pending.empty and host is not None and _afterthought(pending, host):
+            continue
+        if not pending.empty:
+            clause.stray.append(" ".join(pending.words))
+        clauses.append(clause)
+    return clauses, ignored
+
+
+def _afterthought(state: _State, host: Clause) -> bool:
+    """Apply a clause of modifiers alone to the last term of ``host``; False when it does not fit."""
+    words = " ".join(state.words)
+    term = host.terms[-1]
+    if term.mode != "add" or state.neg or state.too or state.reduce or state.keep:
+        return False
+    if state.limit:
+        host.terms.append(Term(term.lex, f"{term.surface}, {words}", word=term.word, mode="limit",
+                               sign=term.sign, directed=term.directed))
+        return True
+    if state.degree is None or state.directed:
+        return False
+    term.notes.append(f"'{words}' after '{term.surface}': degree x{state.degree:g}"
+                      + (f" instead of x{term.degree:g}" if term.degree is not None else ""))
+    term.degree = state.degree
+    term.surface = f"{term.surface}, {words}"
+    return True
+
+
+def _parse_clause(chunk: list[Token], ignored: list[str]) -> tuple[Clause, _State]:
+    """One clause's tokens -> its terms, and the modifiers still waiting at its end."""
+    clause = Clause()
+    state = _State()
+    last: Term | None = None  # the term a following 一点 / 高 / 不变 may still modify
+    for index, tok in enumerate(chunk):
+        lex = tok.lex
+        if lex is None:
+            ignored.append(tok.surface)
+            last = None
+            continue
+        kind = lex.kind
+        if kind == "stop":
+            continue
+        if kind == "degree":
+            if _post_degree(tok, chunk, index, last, state):
+                continue
+            state.degree = (state.degree or 1.0) * lex.factor
+        elif kind == "dir":
+            if last is not None and state.empty and last.lex.kind == "attr" and not tok.cjk and tok.surface in _PARTICLES:
+                last.attach(tok.surface, tok.cjk)  # "warm this up": the particle agrees with the verb
+                continue
+            if _post_direction(tok, last, state):
+                state = _State()
+                continue
+            state.sign *= lex.factor
+            state.directed = True
+        elif kind == "keep":
+            if last is not None and state.empty and (last.mode == "topic" and last.lex.kind in ("region", "noun")
+                                                     or last.mode == "protect"):
+                _keep_after(last)  # 肤色不变, "skin tones intact", "leave the skin alone"
+                last.attach(tok.surface, tok.cjk)
+                continue
+            state.keep = True
+        elif kind in ("neg", "limit", "too", "reduce"):
+            setattr(state, kind, True)
+        else:
+            term = _content(tok, state, clause, _next_kind(chunk, index))
+            if term is None:  # a negated topic noun: its modifiers wait for the next word
+                state.words.append(tok.surface)
+                continue
+            if not clause.terms or term is not clause.terms[-1]:
+                clause.terms.append(term)
+            state, last = _State(), term
+            continue
+        state.words.append(tok.surface)
+    _mark_topics(clause)
+    return clause, state
+
+
+def _post_degree(tok: Token, chunk: list[Token], index: int, last: Term | None, state: _State) -> bool:
+    """暖一点, "warmer a bit": a degree right after its word. True when it was applied."""
+    lex = tok.lex
+    if not lex.post or last is None or not state.empty:
+        return False
+    if last.degree is None and (tok.cjk or _next_kind(chunk, index) is None):
+        last.degree = lex.factor
+        last.attach(tok.surface, tok.cjk)
+        return True
+    if tok.cjk and last.degree is not None:
+        # 稍微亮一点: the trailing 一点 agrees with the leading 稍微; not applied twice
+        last.surface += tok.surface
+        return True
+    return False
+
+
+def _post_direction(tok: Token, last: Term | None, state: _State) -> bool:
+    """对比度高一点, 暖色加强, 对比度太高了: a direction after the word (with what waits)."""
+    if last is None or last.directed or last.mode not in ("add", "topic") or last.lex.kind not in ("noun", "attr", "look"):
+        return False
+    if state.directed or state.keep or (state.degree is not None and last.degree is not None):
+        return False
+    if last.lex.kind != "noun" and not (tok.cjk and state.empty):
+        return False  # 暖色加强; but in English "brighter less saturated" is two requests
+    last.directed = True
+    last.sign *= tok.lex.factor
+    if state.degree is not None:
+        last.degree = state.degree
+    if not state.empty:  # 对比度太高: the too / limit / reduce waiting here governs the noun
+        last.mode = state.mode
+    if last.mode == "topic":
+        last.mode = "add"
+    last.attach(glue("".join(state.words), tok.surface, tok.cjk) if state.words else tok.surface, tok.cjk)
+    return True
+
+
+def _keep_after(term: Term) -> None:
+    if term.lex.kind == "region":
+        term.mode, term.region = "protect", term.lex.name
+    elif term.lex.kind == "noun":
+        term.mode = "protect" if term.lex.name == "shadows" else "hold"
+        term.region = "shadows" if term.mode == "protect" else ""
+
+
+def _content(tok: Token, state: _State, clause: Clause, next_kind: str | None) -> Term | None:
+    """A content word with the modifiers before it -> a Term (or the merged previous one)."""
+    lex = tok.lex
+    phrase = state.phrase(tok.surface, tok.cjk)
+    term = Term(lex, phrase, word=tok.surface, mode=state.mode, degree=state.degree, sign=state.sign, directed=state.directed)
+    previous = clause.terms[-1] if clause.terms else None
+    if lex.kind == "noun" and state.mode in ("remove", "limit", "reduce") and next_kind in _MODIFIER_KINDS:
+        return None  # 不要颜色太艳: the noun names the topic; the negation governs what follows
+    if lex.kind in ("region", "hazard"):
+        protected = state.keep or (lex.kind == "hazard" and state.mode in ("remove", "limit"))
+        if protected:
+            term.mode, term.region = "protect", lex.name
+            if previous is not None and previous.mode == "topic" and previous.lex.kind == "region" and previous.lex.name == lex.name:
+                clause.terms.pop()  # 高光别过曝: the topic joins its protection
+                term.surface = glue(previous.surface, phrase, tok.cjk)
+            return term
+        if previous is not None and previous.mode == "protect" and state.empty:
+            previous.attach(tok.surface, tok.cjk)  # "keep the highlights from blowing out"
+            return previous
+        if lex.kind == "region":
+            term.mode = "topic"
+        return term
+    if state.keep and lex.kind == "noun":
+        _keep_after(term)  # "keep the shadows" protects; "keep the contrast" holds it
+    return term
+
+
+_PARTICLES = frozenset(phrases(V.PARTICLES))
+_MODIFIER_KINDS = ("degree", "dir", "neg", "limit", "too", "reduce")
+
+
+def _mark_topics(clause: Clause) -> None:
+    """An undirected noun is a topic when another word of its clause says how it changes
+    ("sharp details", "warm colours", 颜色淡一点); a colour noun is one next to any look."""
+    for term in clause.terms:
+        if term.lex.kind != "noun" or term.mode != "add" or term.directed or term.degree is not None:
+            continue
+        attr = term.lex.name
+        others = [t for t in clause.terms if t is not term and t.mode in ("add", "too", "reduce")
+                  and t.lex.kind in ("attr", "look", "medium", "noun")]
+        if any(attr in dict(t.lex.amounts) for t in others) or (term.lex.colour and others):
+            term.mode = "topic"
+
+
+def _next_kind(chunk: list[Token], index: int) -> str | None:
+    for tok in chunk[index + 1 :]:
+        if tok.lex is None:
+            return "unknown"
+        if tok.lex.kind != "stop":
+            return tok.lex.kind
+    return None
