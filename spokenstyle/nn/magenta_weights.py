@@ -235,16 +235,18 @@ def _load(name: str, env: str) -> tuple[dict[str, torch.Tensor], str]:
             return cached, str(source.path)
     state = convert(source)
     try:
-        from safetensors.torch import save as to_bytes
+        import tempfile
 
-        from ..image.imageio import write_atomically
+        from safetensors.torch import save as to_bytes
 
         path = cache_path(name)
         path.parent.mkdir(parents=True, exist_ok=True)
         blob = to_bytes(state, metadata={"format": CACHE_FORMAT, "network": name, "source": str(source.path),
                                          "source_sha256": FILES[name][1], "attribution": ATTRIBUTION})
-        write_atomically(path, lambda fh: fh.write(blob))
-    except (OSError, UsageError):
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name, suffix=".tmp", delete=False) as fh:
+            fh.write(blob)
+        os.replace(fh.name, path)  # complete or absent, never half-written
+    except OSError:
         pass  # a read-only cache only costs the conversion (a few tens of ms) next time
     return state, str(source.path)
 
