@@ -38,9 +38,9 @@ def main(argv=None) -> int:
 
     from spokenstyle import Engine
     from spokenstyle.builtins.texture import TEXTURE_MEDIA, resize_long, style_images
-    from spokenstyle.evaluation import evaluate
-    from spokenstyle.intent import StyleIntent
-    from spokenstyle.io import load, save, tensor_to_pil
+    from spokenstyle.quality.evaluation import evaluate
+    from spokenstyle.core.intent import StyleIntent
+    from spokenstyle.image.imageio import load, save, tensor_to_pil
 
     engine = Engine(device="cpu")
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]

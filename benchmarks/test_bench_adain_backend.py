@@ -22,8 +22,8 @@ import torch.nn.functional as F
 
 from spokenstyle import ops
 from spokenstyle.builtins.adain import AdaINBackend
-from spokenstyle.intent import StyleIntent
-from spokenstyle.io import load
+from spokenstyle.core.intent import StyleIntent
+from spokenstyle.image.imageio import load
 
 REPO = Path(__file__).resolve().parent.parent
 PHOTO = REPO / "examples" / "coffee.jpg"
@@ -81,9 +81,9 @@ _CHILD = r"""
 import json, resource, sys, time, torch
 import torch.nn.functional as F
 from spokenstyle.builtins.adain import AdaINBackend, BORDER, TILE_OVERLAP, DEFAULT_TILE
-from spokenstyle.intent import StyleIntent
-from spokenstyle.tiling import TileGrid, seam_energy_ratio
-from spokenstyle.io import load
+from spokenstyle.core.intent import StyleIntent
+from spokenstyle.image.tiling import TileGrid, seam_energy_ratio
+from spokenstyle.image.imageio import load
 x = load("examples/coffee.jpg")[0].pixels.unsqueeze(0)
 x = F.interpolate(x, size=(4096, 4096), mode="bicubic", align_corners=False).clamp(0, 1)
 t = time.perf_counter()

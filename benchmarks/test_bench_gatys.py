@@ -24,9 +24,9 @@ import torch.nn.functional as F
 
 from spokenstyle import encoders
 from spokenstyle.builtins.gatys import GatysBackend, GatysObjective, total_variation
-from spokenstyle.intent import StyleIntent
-from spokenstyle.io import load
-from spokenstyle.precision import compute_dtype
+from spokenstyle.core.intent import StyleIntent
+from spokenstyle.image.imageio import load
+from spokenstyle.core.precision import compute_dtype
 
 from _benchutils import compiled
 

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from spokenstyle.builtins.grade import grade
 from spokenstyle.builtins.lexicon import LexiconEncoder
-from spokenstyle.io import load
+from spokenstyle.image.imageio import load
 
 PHOTO = Path(__file__).resolve().parent.parent / "examples" / "coffee.jpg"
 

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from spokenstyle import Engine
-from spokenstyle.io import load
+from spokenstyle.image.imageio import load
 
 REPO = Path(__file__).resolve().parent.parent
 PHOTO = REPO / "data" / "photos" / "heldout" / "coffee.jpg"

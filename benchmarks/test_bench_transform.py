@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from spokenstyle.intent import StyleIntent
+from spokenstyle.core.intent import StyleIntent
 from spokenstyle.nn import transform as T
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])

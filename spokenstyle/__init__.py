@@ -8,22 +8,22 @@ light: no transformers and no plugin's heavy imports happen here; the engine, Pi
 the plugins are loaded on first use.
 """
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402
 
 from . import ops  # noqa: E402  (registers torch.ops.spokenstyle)
 from .errors import SpokenstyleError, UsageError, WeightsError  # noqa: E402
-from .hookspecs import hookimpl  # noqa: E402
-from .intent import ATTRIBUTES, EMBEDDING_DIM, MEDIA, StyleIntent  # noqa: E402
+from .plugins.hookspecs import hookimpl  # noqa: E402
+from .core.intent import ATTRIBUTES, EMBEDDING_DIM, MEDIA, StyleIntent  # noqa: E402
 
 _LAZY = {
-    "Engine": ("spokenstyle.engine", "Engine"),
-    "Result": ("spokenstyle.engine", "Result"),
-    "Plan": ("spokenstyle.planner", "Plan"),
-    "Look": ("spokenstyle.looks", "Look"),
-    "stylize": ("spokenstyle.engine", "stylize"),
-    "PluginManager": ("spokenstyle.plugins", "PluginManager"),
-    "get_plugin_manager": ("spokenstyle.plugins", "get_plugin_manager"),
-    "register_plugin": ("spokenstyle.plugins", "register_plugin"),
+    "Engine": ("spokenstyle.core.engine", "Engine"),
+    "Result": ("spokenstyle.core.engine", "Result"),
+    "Plan": ("spokenstyle.core.plan", "Plan"),
+    "Look": ("spokenstyle.core.looks", "Look"),
+    "stylize": ("spokenstyle.core.engine", "stylize"),
+    "PluginManager": ("spokenstyle.plugins.manager", "PluginManager"),
+    "get_plugin_manager": ("spokenstyle.plugins.manager", "get_plugin_manager"),
+    "register_plugin": ("spokenstyle.plugins.manager", "register_plugin"),
 }
 
 

@@ -179,7 +179,7 @@ def write(path: str | os.PathLike, module: Any, *, fmt: str, config: Any, info: 
 
     from safetensors.torch import save as to_bytes
 
-    from .io import write_atomically
+    from .image.imageio import write_atomically
 
     tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in module.state_dict().items()}
     meta = {"format": fmt, "config": json.dumps(asdict(config)), **(metadata or {}),

@@ -36,7 +36,7 @@ def test_entry_point_declaration_is_valid_toml():
 
 def test_docs_name_every_hook_and_env_var():
     text = DOC.read_text(encoding="utf-8")
-    import spokenstyle.hookspecs as hs
+    import spokenstyle.plugins.hookspecs as hs
 
     for hook in [n for n in dir(hs) if n.startswith("register_")]:
         assert f"`{hook}(" in text, hook

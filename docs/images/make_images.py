@@ -31,7 +31,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 import spokenstyle
-from spokenstyle.sheet import label_font, make_sheet
+from spokenstyle.quality.sheet import label_font, make_sheet
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent

@@ -2,7 +2,7 @@
 a third-party plugin uses. Factories are lazy strings, so importing this module imports nothing
 heavy; the names registered here are reserved."""
 
-from ..hookspecs import hookimpl
+from ..plugins.hookspecs import hookimpl
 
 
 @hookimpl
@@ -61,16 +61,3 @@ def register_generators(register):
         description="AdaIN decoder for a feature encoder (options: encoder=, weights=)",
     )
     register("transform", "spokenstyle.nn.transform:pretrained", description="text-conditioned transform net (option: weights=)")
-
-
-@hookimpl
-def register_commands(cli):
-    from ..train.cli import add_commands
-
-    add_commands(cli)
-    from ..eval_cli import add_commands as add_eval_commands
-
-    add_eval_commands(cli)
-    from ..sheet_cli import add_commands as add_sheet_commands
-
-    add_sheet_commands(cli)

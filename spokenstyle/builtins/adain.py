@@ -23,9 +23,9 @@ import torch.nn.functional as F
 
 from .. import ops
 from ..errors import UsageError
-from ..intent import StyleIntent
-from ..precision import at_precision, check as check_precision
-from ..protocols import Option, Options
+from ..core.intent import StyleIntent
+from ..core.precision import at_precision, check as check_precision
+from ..plugins.protocols import Option, Options
 from .texture import STYLE_WEIGHTS, TEXTURE_MEDIA, check_weights, mirror_pad, style_images
 
 DEFAULT_TILE = 1024
@@ -150,7 +150,7 @@ class AdaINBackend:
         if match_colors:
             # The random-feature decoder gets textures right before colours; the style's colour
             # mean and covariance (Oklab a, b) fix its palette exactly, at alpha's proportion.
-            from ..color import match_color_statistics
+            from ..image.color import match_color_statistics
 
             matched = match_color_statistics(palette, out.contiguous())
             out = torch.lerp(out, matched, float(alpha)) if alpha < 1.0 else matched
@@ -197,7 +197,7 @@ class AdaINBackend:
         with its global statistics, then decode tiles and stitch the pixels."""
         from tqdm import tqdm
 
-        from ..tiling import TileAccumulator, TileGrid
+        from ..image.tiling import TileAccumulator, TileGrid
 
         s = scale
         padded, (h, w) = _pad_to(x, s)

@@ -40,10 +40,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import UsageError
-from ..intent import StyleIntent
+from ..core.intent import StyleIntent
 from ..ops import gram, style_loss
-from ..precision import at_precision, check as check_precision
-from ..protocols import Option, Options
+from ..core.precision import at_precision, check as check_precision
+from ..plugins.protocols import Option, Options
 from .texture import TEXTURE_MEDIA, as_style_list, check_weights, style_images
 
 DEFAULT_STYLE_LAYERS: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
@@ -87,7 +87,7 @@ def encode(encoder, x: torch.Tensor, layers: Sequence[str], *, fast: bool = True
     """``encoder(x, layers)``, computed with fewer passes where the encoder allows it.
 
     For VGG-shaped encoders: channels_last on the CPU, ReLUs in place on the fresh convolution
-    outputs. ``precision`` (:mod:`spokenstyle.precision`) may run the convolutions in bfloat16;
+    outputs. ``precision`` (:mod:`spokenstyle.core.precision`) may run the convolutions in bfloat16;
     the features come back in float32 either way. Same values as ``encoder(x, layers)`` up to
     float rounding.
     """
@@ -487,7 +487,7 @@ class GatysBackend:
         """One level optimised tile by tile against the same global style Grams, the tiles'
         outputs cross-faded over their overlaps. The content loss is normalised once for the
         whole image (the mean over tiles), so every tile weighs content and style alike."""
-        from ..tiling import TileAccumulator
+        from ..image.tiling import TileAccumulator
 
         layer = settings["content_layer"]
         norms = []
@@ -544,7 +544,7 @@ def _grid(size: tuple[int, int], tile_size: int):
     """The tile grid for a level larger than ``tile_size`` (None: optimise it whole)."""
     if max(size) <= tile_size:
         return None
-    from ..tiling import TileGrid
+    from ..image.tiling import TileGrid
 
     # The overlap spans more than relu5_1's 16-px cells several times over, so the cross-fade
     # hides each tile's zero-padded border; tile origins on a 16-px lattice keep every tile's

@@ -31,9 +31,9 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .. import color
-from ..intent import StyleIntent
-from ..protocols import Options
+from ..image import color
+from ..core.intent import StyleIntent
+from ..plugins.protocols import Options
 
 #: Media the grade renders completely (their look *is* a grade): the planner's contract.
 GRADE_MEDIA = ("vintage_film",)
@@ -66,7 +66,7 @@ def _vignette_mask(h: int, w: int, device: torch.device, dtype: torch.dtype) -> 
 
 
 class GradeBackend:
-    """Colour and tone grading driven by a :class:`~spokenstyle.intent.StyleIntent`."""
+    """Colour and tone grading driven by a :class:`~spokenstyle.core.intent.StyleIntent`."""
 
     name = "grade"
     #: Media this backend renders fully (see docs/plugins.md, "How the planner picks backends").
@@ -185,10 +185,10 @@ def _protect(lab: torch.Tensor, lab_in: torch.Tensor, regions: list[str]) -> tor
     """Pull the graded Oklab ``lab`` back towards the photo's ``lab_in`` where a region is protected.
 
     Highlights: a pixel the grade made lighter keeps its original lightness and colour in
-    proportion to how bright it was (:func:`~spokenstyle.color.highlight_weight`), so the look
+    proportion to how bright it was (:func:`~spokenstyle.image.color.highlight_weight`), so the look
     still lifts the mid-tones but nothing new is blown out. Shadows: the same for pixels made
-    darker, by :func:`~spokenstyle.color.shadow_weight`. Skin: skin-toned pixels
-    (:func:`~spokenstyle.color.skin_weight`) keep their chroma (a, b); their tones still change.
+    darker, by :func:`~spokenstyle.image.color.shadow_weight`. Skin: skin-toned pixels
+    (:func:`~spokenstyle.image.color.skin_weight`) keep their chroma (a, b); their tones still change.
     """
     L, L_in = lab[:, :1], lab_in[:, :1]
     keep = torch.zeros_like(L)  # 0 = graded, 1 = the photo's own Oklab value

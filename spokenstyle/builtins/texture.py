@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import UsageError
-from ..intent import MEDIA, StyleIntent
-from ..protocols import Option
+from ..core.intent import MEDIA, StyleIntent
+from ..plugins.protocols import Option
 from .grade import GRADE_MEDIA
 
 #: Media a texture backend renders (the grade alone renders the others).

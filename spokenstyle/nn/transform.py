@@ -62,7 +62,7 @@ from torch import nn
 
 from .. import ops
 from ..errors import UsageError, WeightsError
-from ..intent import ATTRIBUTES, EMBEDDING_DIM, MEDIA
+from ..core.intent import ATTRIBUTES, EMBEDDING_DIM, MEDIA
 from .layers import EqualConv2d, EqualLinear, ModulatedConv2d
 
 __all__ = [
@@ -79,7 +79,7 @@ __all__ = [
 
 FORMAT = "spokenstyle.transform/2"
 DEFAULT_WIDTHS = (16, 32, 64, 64)
-#: Positions in the intent embedding (layout version 1, spokenstyle.intent).
+#: Positions in the intent embedding (layout version 1, spokenstyle.core.intent).
 _MEDIUM_BASE = len(ATTRIBUTES)
 _STRENGTH_AT = len(ATTRIBUTES) + len(MEDIA) + 1 + 1
 #: A residual block's sum is scaled back to unit variance (StyleGAN2's residual networks).

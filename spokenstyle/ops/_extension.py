@@ -74,10 +74,10 @@ def has_kernel(device: torch.device | str) -> bool:
 
 def info() -> dict:
     """What was built and what is running: the facts `spokenstyle doctor` prints."""
-    import spokenstyle
+    from .._version import __version__
 
     out = {
-        "spokenstyle_version": spokenstyle.__version__,
+        "spokenstyle_version": __version__,
         "extension_loaded": AVAILABLE,
         "extension_error": LOAD_ERROR,
         "torch_running": torch.__version__,

@@ -13,8 +13,8 @@ additions, for a decoder trained on a CPU rather than for days on a GPU:
   ``strength`` near 0 reproduces the photo (held-out PSNR in benchmarks/RESULTS.md);
 * a chroma total-variation term and an out-of-range penalty (see ``adain_losses``);
 * two ways to train away the 8-px lattice a relu4_1 decoder tends to draw (one mark per feature
-  cell): a grid term (``lattice_weight``: :func:`spokenstyle.metrics.grid_share` plus
-  :func:`spokenstyle.metrics.grid_edges` of the output, the detail that repeats in every cell
+  cell): a grid term (``lattice_weight``: :func:`spokenstyle.quality.metrics.grid_share` plus
+  :func:`spokenstyle.quality.metrics.grid_edges` of the output, the detail that repeats in every cell
   and the edges that gather on the cell lines), and a
   shift-consistency term (``shift_weight``: the batch is decoded a second time from a view
   shifted off the grid, and the two outputs must agree where they overlap).
@@ -33,7 +33,8 @@ from typing import Any, Callable, Sequence
 import torch
 import torch.nn.functional as F
 
-from .. import color, ops
+from ..image import color
+from .. import ops
 from ..encoders import FeatureEncoder
 from ..nn.decoder import AdaINDecoder, DecoderConfig
 from . import data
@@ -60,7 +61,7 @@ class TrainConfig:
     seed: int = 0
     #: The AdaIN layer (Huang & Belongie's relu4_1 on VGG-19).
     layer: str = "relu4_1"
-    #: Encoder and decoder under bfloat16 autocast where the CPU runs it natively (spokenstyle.precision).
+    #: Encoder and decoder under bfloat16 autocast where the CPU runs it natively (spokenstyle.core.precision).
     precision: str = "auto"
 
     def check(self) -> None:
@@ -80,7 +81,7 @@ class TrainConfig:
             raise UsageError(f"--crop {self.crop} must be at least 64 with --shift-weight (the shifted views must overlap)")
         if not 0.0 <= self.recon_fraction <= 1.0:
             raise UsageError(f"recon_fraction {self.recon_fraction} must be in [0, 1]")
-        from ..precision import check
+        from ..core.precision import check
 
         self.precision = check(self.precision, "--precision")
 
@@ -125,7 +126,7 @@ def adain_losses(
     style terms are measured on features divided by it, so the loss weights mean the same for
     every encoder (the original VGG-19's activations are hundreds of times the random one's).
     """
-    from ..precision import at_precision
+    from ..core.precision import at_precision
 
     layers = tuple(dict.fromkeys(STYLE_LAYERS + (layer,)))
     scales = scales or {}
@@ -164,7 +165,7 @@ def adain_losses(
              + 10.0 * out_of_range + chroma_tv_weight * chroma_tv)
     losses = {"total": total, "content": content_loss, "style": style_loss, "pixel": pixel, "output": out.detach()}
     if lattice_weight:
-        from ..metrics import grid_edges, grid_share
+        from ..quality.metrics import grid_edges, grid_share
 
         losses["lattice"] = grid_share(out, decoder.scale) + grid_edges(out, decoder.scale)
         losses["total"] = losses["total"] + lattice_weight * losses["lattice"]
@@ -204,7 +205,7 @@ def exemplar_pool(count: int, size: int, seed: int, make: Callable[..., torch.Te
     (``make``: the exemplar generator, e.g. ``engine.generator("exemplar")``; default the built-in)."""
     if count == 0:
         return []
-    from ..intent import MEDIA, StyleIntent
+    from ..core.intent import MEDIA, StyleIntent
 
     if make is None:
         from ..builtins.exemplar import ExemplarGenerator

@@ -16,8 +16,8 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from .. import color
-from .. import io as sio
+from ..image import color
+from ..image import imageio
 from ..errors import UsageError
 
 def load_folder(folder: str | os.PathLike, *, what: str = "--data", max_size: int = 512) -> list[torch.Tensor]:
@@ -26,10 +26,10 @@ def load_folder(folder: str | os.PathLike, *, what: str = "--data", max_size: in
     if not path.is_dir():
         raise UsageError(f"{what} '{folder}' is not a folder of images")
     # the same files `spokenstyle stylize FOLDER` would take
-    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in sio.INPUT_EXTENSIONS)
+    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in imageio.INPUT_EXTENSIONS)
     if not files:
-        raise UsageError(f"{what} '{folder}' holds no images ({', '.join(sio.INPUT_EXTENSIONS)})")
-    return [photo.pixels for f in files for photo in sio.load(str(f), max_size=max_size)]
+        raise UsageError(f"{what} '{folder}' holds no images ({', '.join(imageio.INPUT_EXTENSIONS)})")
+    return [photo.pixels for f in files for photo in imageio.load(str(f), max_size=max_size)]
 
 
 def random_view(images: Sequence[torch.Tensor], crop: int, gen: torch.Generator, *, jitter: bool = True) -> torch.Tensor:

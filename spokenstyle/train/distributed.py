@@ -20,7 +20,7 @@ from typing import Iterable
 
 import torch
 
-from ..distributed import SINGLE, Ranks, barrier, from_env, process_device, setup  # noqa: F401 - the training loop's names
+from ..core.distributed import SINGLE, Ranks, barrier, from_env, process_device, setup  # noqa: F401 - the training loop's names
 
 
 def average_gradients(params: Iterable[torch.nn.Parameter], ranks: Ranks) -> None:

@@ -57,7 +57,7 @@ def write(path: str | os.PathLike, tensors: dict[str, torch.Tensor], metadata: d
     """Write the state atomically (a reader never sees half a file)."""
     from safetensors.torch import save as to_bytes
 
-    from ..io import write_atomically
+    from ..image.imageio import write_atomically
 
     blob = to_bytes(tensors, metadata=metadata)
     write_atomically(path, lambda fh: fh.write(blob))

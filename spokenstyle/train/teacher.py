@@ -46,7 +46,7 @@ def render(engine, photos: Sequence[torch.Tensor], media: Sequence[str], backend
     from tqdm import tqdm
 
     from ..builtins.texture import resize_long
-    from ..intent import StyleIntent
+    from ..core.intent import StyleIntent
 
     scaled = []
     for photo in photos:
@@ -89,7 +89,7 @@ def finish(photo: torch.Tensor, target: torch.Tensor, medium: str, look: dict, s
     """The target for an intent: the render graded with ``look``, blended with the photo by
     ``strength`` (what the planner's backend-then-grade pipeline does at that strength)."""
     from ..builtins.grade import grade
-    from ..intent import StyleIntent
+    from ..core.intent import StyleIntent
 
     if look:
         target = grade(target.unsqueeze(0), StyleIntent(medium=medium, attributes=look))[0]

@@ -81,7 +81,7 @@ class FitConfig:
     look_fraction: float = 0.5
     encoder: str = "vgg19"
     content_layer: str = "relu3_1"
-    #: The loss encoder under bfloat16 autocast where the CPU runs it natively (spokenstyle.precision);
+    #: The loss encoder under bfloat16 autocast where the CPU runs it natively (spokenstyle.core.precision);
     #: the generator, the discriminator and the losses stay float32.
     precision: str = "auto"
     #: "auto" (CUDA when available, under torchrun each process its own GPU), "cpu", "cuda", "cuda:N".
@@ -144,7 +144,7 @@ class FitConfig:
         return cls.from_mapping(values, what=f"--config '{path}'")
 
     def check(self) -> None:
-        from ..intent import MEDIA
+        from ..core.intent import MEDIA
 
         def positive(name: str, lo: int = 1) -> None:
             v = getattr(self, name)
@@ -177,7 +177,7 @@ class FitConfig:
         if self.teacher and self.teacher_size < self.crop:
             raise UsageError(f"--teacher-size {self.teacher_size} must be at least --crop {self.crop}: views are cut "
                              "from the teacher's renders at their own scale")
-        from ..precision import check as check_precision
+        from ..core.precision import check as check_precision
 
         self.precision = check_precision(self.precision, "--precision")
         if not isinstance(self.device, str) or not self.device.strip():
@@ -247,7 +247,7 @@ def style_pool(config: FitConfig, make: Callable[..., torch.Tensor] | None = Non
     """Per medium, (image (3, H, W), look attributes) pairs: ``exemplars`` exemplars (a
     ``look_fraction`` of them graded with a random look) and the medium's style images. A
     function of the config alone (its own generators), so a resumed run rebuilds it exactly."""
-    from ..intent import StyleIntent
+    from ..core.intent import StyleIntent
 
     if make is None:
         from ..builtins.exemplar import ExemplarGenerator
@@ -282,7 +282,7 @@ def random_look(fraction: float, gen: torch.Generator) -> dict[str, float]:
 
 
 def _embedding(medium: str, look: dict, strength: float) -> list[float]:
-    from ..intent import StyleIntent
+    from ..core.intent import StyleIntent
 
     return StyleIntent(medium=medium, attributes=look, strength=strength).embedding
 
@@ -469,7 +469,7 @@ def _check_resumable(saved: dict[str, Any], config: FitConfig, path) -> None:
 
 # ------------------------------------------------------------------------------ outputs
 def _write_csv(path: Path, history: list[dict[str, float]]) -> None:
-    from ..io import write_atomically
+    from ..image.imageio import write_atomically
 
     names = list(dict.fromkeys(k for h in history for k in h))
     buf = io.StringIO()
@@ -497,7 +497,7 @@ def sample_photos(photos, size: int, count: int = 2) -> torch.Tensor:
 @torch.no_grad()
 def sample_grid(net, fixed: torch.Tensor, media) -> torch.Tensor:
     """Rows: the fixed photos; columns: the photo, then each medium at full strength."""
-    from ..intent import StyleIntent
+    from ..core.intent import StyleIntent
     from ..nn.transform import embedding_of
 
     was = net.training
@@ -513,10 +513,10 @@ def sample_grid(net, fixed: torch.Tensor, media) -> torch.Tensor:
 
 
 def _save_png(path: Path, image: torch.Tensor) -> None:
-    from .. import io as sio
+    from ..image import imageio
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    sio.save(sio.tensor_to_pil(image.clamp(0.0, 1.0)), path)
+    imageio.save(imageio.tensor_to_pil(image.clamp(0.0, 1.0)), path)
 
 
 # ---------------------------------------------------------------------------------- fit
@@ -539,13 +539,13 @@ def fit(config: FitConfig | Mapping[str, Any] | str | os.PathLike, *, engine: An
     elif not isinstance(config, FitConfig):
         raise UsageError(f"fit(config): config must be a FitConfig, a dict or a JSON path, got {type(config).__name__}")
     config.check()
-    from ..engine import _resolve_device
+    from ..core.device import resolve_device
 
     try:
         if engine is not None and config.device.strip().lower() == "auto":
             device = engine.device  # the engine's encoders decide where the run computes
         else:
-            device = _resolve_device(distributed.process_device(config.device, distributed.from_env()))
+            device = resolve_device(distributed.process_device(config.device, distributed.from_env()))
     except UsageError as exc:
         raise UsageError(f"--{exc}") from None
     if engine is not None and engine.device != device:
@@ -574,10 +574,10 @@ def fit(config: FitConfig | Mapping[str, Any] | str | os.PathLike, *, engine: An
 
     photos = data.load_folder(config.data, what="--data")
     if engine is None:
-        from ..engine import Engine
+        from ..core.engine import Engine
 
         engine = Engine(device=device)
-    from ..precision import at_precision
+    from ..core.precision import at_precision
 
     feature_encoder = engine.feature_encoder(config.encoder)
     feature_encoder.channels(config.content_layer)  # an unknown layer fails here, before any work

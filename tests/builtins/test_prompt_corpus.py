@@ -35,7 +35,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from _helpers import PHOTOS
+from harness.helpers import PHOTOS
 from spokenstyle import Engine
 from spokenstyle import color
 

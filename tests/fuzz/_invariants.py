@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from spokenstyle import io as sio
+from spokenstyle.image import imageio
 from spokenstyle.cli import main
 from spokenstyle.errors import UsageError
 
@@ -40,7 +40,7 @@ def check_cli_outcome(code: int, err: list[str], output: Path | None, *, argv: l
         assert "internal error" not in errors[0], (argv, errors[0])
         if output is not None:
             assert not output.exists(), (argv, "an output was written although the command failed")
-    elif output is not None and output.suffix.lower() in sio.OUTPUT_FORMATS:
+    elif output is not None and output.suffix.lower() in imageio.OUTPUT_FORMATS:
         with Image.open(output) as im:
             im.load()
             assert im.width >= 1 and im.height >= 1
@@ -48,7 +48,7 @@ def check_cli_outcome(code: int, err: list[str], output: Path | None, *, argv: l
         assert not list(output.parent.glob(".*.part")), "a partial output was left behind"
 
 
-def check_photo(photo: sio.Photo) -> None:
+def check_photo(photo: imageio.Photo) -> None:
     t = photo.pixels
     assert t.dtype == torch.float32 and t.dim() == 3 and t.shape[0] == 3 and t.shape[1] >= 1 and t.shape[2] >= 1
     assert bool(torch.isfinite(t).all())
@@ -57,11 +57,11 @@ def check_photo(photo: sio.Photo) -> None:
         assert photo.alpha.size == photo.size and photo.alpha.mode == "L"
 
 
-def load_or_usage_error(path: Path, **kwargs) -> sio.Photo | None:
+def load_or_usage_error(path: Path, **kwargs) -> imageio.Photo | None:
     """A file is a valid photo or one UsageError; any other exception is a bug."""
     before = path.read_bytes()
     try:
-        photos = sio.load(path, **kwargs)
+        photos = imageio.load(path, **kwargs)
     except UsageError as exc:
         assert str(exc) and "\n" not in str(exc)
         photos = None

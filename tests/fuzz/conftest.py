@@ -3,12 +3,8 @@ chosen when CI=true) keeps the suite to about a minute on 2 cores; ``dev`` hunts
 HYPOTHESIS_PROFILE=deep to hunt for real (hundreds of examples per test)."""
 
 import os
-import sys
-from pathlib import Path
 
 from hypothesis import HealthCheck, settings
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/_helpers
 
 _common = dict(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture], print_blob=True)
 settings.register_profile("ci", max_examples=12, deadline=5000, derandomize=True, database=None, **_common)

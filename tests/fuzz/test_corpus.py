@@ -8,8 +8,8 @@ import torch
 from PIL import Image
 
 import spokenstyle
-from _helpers import PHOTOS
-from _invariants import check_cli_outcome, load_or_usage_error, run_cli, snapshot
+from harness.helpers import PHOTOS
+from fuzz._invariants import check_cli_outcome, load_or_usage_error, run_cli, snapshot
 from spokenstyle.errors import UsageError
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "hardening"

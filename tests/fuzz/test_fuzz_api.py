@@ -9,7 +9,7 @@ import torch
 from hypothesis import given, strategies as st
 
 import spokenstyle
-from _invariants import check_result
+from fuzz._invariants import check_result
 from spokenstyle.errors import UsageError
 
 DTYPES = [torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.uint8, torch.int64, torch.bool]

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, strategies as st
 from PIL import Image
 
-from _helpers import PHOTOS
-from _invariants import check_cli_outcome, run_cli, snapshot
+from harness.helpers import PHOTOS
+from fuzz._invariants import check_cli_outcome, run_cli, snapshot
 
 NUMBERS = st.one_of(
     st.integers(-(2**70), 2**70).map(str),

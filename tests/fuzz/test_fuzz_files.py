@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, strategies as st
 from PIL import Image
 
-from _helpers import PHOTOS
-from _invariants import check_photo, load_or_usage_error
-from spokenstyle import io as sio
+from harness.helpers import PHOTOS
+from fuzz._invariants import check_photo, load_or_usage_error
+from spokenstyle.image import imageio
 
-EXTENSIONS = list(sio.INPUT_EXTENSIONS) + [".txt", ""]
+EXTENSIONS = list(imageio.INPUT_EXTENSIONS) + [".txt", ""]
 
 
 def _small_real(fmt: str) -> bytes:
@@ -73,7 +73,7 @@ def test_every_mode_and_bit_depth(tmp_path_factory, mode, fmt, width, height, se
         except ValueError:
             im = base.convert("RGB").convert(mode)
     if as_pil:
-        photos = sio.load(im)
+        photos = imageio.load(im)
         check_photo(photos[0])
         assert photos[0].size == (width, height)
         return

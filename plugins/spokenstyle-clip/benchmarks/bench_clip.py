@@ -43,7 +43,7 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
 
     import spokenstyle
-    from spokenstyle import io as sio
+    from spokenstyle.image import imageio
     from spokenstyle.builtins.gatys import optimize
     from spokenstyle_clip import models
     from spokenstyle_clip.backend import ClipObjective
@@ -51,7 +51,7 @@ def main(argv=None):
     from spokenstyle_clip.testing import make_tiny_clip
 
     root = Path(__file__).resolve().parents[3]
-    photo = sio.load(root / "data" / "photos" / "heldout" / "coffee.jpg")[0].pixels.unsqueeze(0)
+    photo = imageio.load(root / "data" / "photos" / "heldout" / "coffee.jpg")[0].pixels.unsqueeze(0)
     photo = torch.nn.functional.interpolate(photo, size=(256, 256), mode="bilinear", antialias=True, align_corners=False).clamp(0, 1)
     engine = spokenstyle.Engine(device="cpu")
     content_encoder = engine.feature_encoder(args.encoder)

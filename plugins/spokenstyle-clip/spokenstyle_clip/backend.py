@@ -23,7 +23,7 @@ import unicodedata
 from typing import Any
 
 from spokenstyle.errors import UsageError
-from spokenstyle.protocols import Option, Options, StyleBackend
+from spokenstyle.plugins.protocols import Option, Options, StyleBackend
 
 from . import models
 

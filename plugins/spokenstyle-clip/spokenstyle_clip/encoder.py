@@ -21,7 +21,7 @@ import unicodedata
 from typing import Any
 
 from spokenstyle.errors import UsageError
-from spokenstyle.intent import EMBEDDING_DIM, StyleIntent, intent_embedding
+from spokenstyle.core.intent import EMBEDDING_DIM, StyleIntent, intent_embedding
 
 from . import models
 from .prototypes import NEUTRAL, prototypes

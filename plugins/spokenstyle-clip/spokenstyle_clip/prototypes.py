@@ -42,7 +42,7 @@ def _texts(spec: str, medium: bool) -> tuple[str, ...]:
 def prototypes() -> tuple[Prototype, ...]:
     """Every built-in medium (of :data:`spokenstyle.MEDIA`) and look, with its texts."""
     from spokenstyle.builtins.vocabulary import LOOKS, MEDIA_WORDS
-    from spokenstyle.intent import MEDIA
+    from spokenstyle.core.intent import MEDIA
 
     out = []
     for name, (spec, amounts, palette) in MEDIA_WORDS.items():

@@ -17,10 +17,10 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 import spokenstyle  # noqa: E402
-from spokenstyle import io as sio  # noqa: E402
+from spokenstyle.image import imageio  # noqa: E402
 from spokenstyle.cli import main  # noqa: E402
 from spokenstyle.errors import UsageError, WeightsError  # noqa: E402
-from spokenstyle.testing import isolated_plugins  # noqa: E402
+from spokenstyle.plugins.testing import isolated_plugins  # noqa: E402
 
 from spokenstyle_clip import models, plugin  # noqa: E402
 from spokenstyle_clip.backend import ClipBackend, ClipObjective  # noqa: E402
@@ -51,7 +51,7 @@ def configured_paths():
 
 
 def photo(size=64):
-    return sio.load(COFFEE, max_size=size)[0].pixels.unsqueeze(0)
+    return imageio.load(COFFEE, max_size=size)[0].pixels.unsqueeze(0)
 
 
 # ----------------------------------------------------------------------- text encoders
@@ -206,5 +206,5 @@ def test_the_command_line_of_the_issue(configured, tmp_path, encoder, prompt, ca
     assert main(args) == 0, capsys.readouterr().err
     record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert record["backends"] == ["clip"] and record["intent"]["encoder"] == encoder
-    styled = sio.load(out)[0].pixels
+    styled = imageio.load(out)[0].pixels
     assert styled.shape[-2:] == photo(48).shape[-2:] and float((styled - photo(48)[0]).abs().mean()) > 0.001

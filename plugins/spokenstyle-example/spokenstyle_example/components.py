@@ -1,4 +1,4 @@
-"""The example's components, one per plugin kind, each following :mod:`spokenstyle.protocols`.
+"""The example's components, one per plugin kind, each following :mod:`spokenstyle.plugins.protocols`.
 
 torch is imported inside the functions that need it, so the command (and ``--help``) stay fast.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import spokenstyle
-from spokenstyle.protocols import Option, Options, StyleBackend
+from spokenstyle.plugins.protocols import Option, Options, StyleBackend
 
 #: emoji -> (attribute amounts, what it is called in notes)
 EMOJI = {
@@ -20,7 +20,7 @@ EMOJI = {
 
 
 class EmojiEncoder:
-    """Text encoder (:class:`spokenstyle.protocols.TextEncoder`): created once per engine with
+    """Text encoder (:class:`spokenstyle.plugins.protocols.TextEncoder`): created once per engine with
     no arguments; ``encode`` never raises on text it does not understand, it reports it."""
 
     def encode(self, prompt: str) -> spokenstyle.StyleIntent:
@@ -39,7 +39,7 @@ class EmojiEncoder:
 
 
 class Levels:
-    """Generator (:class:`spokenstyle.protocols.Generator`): made by
+    """Generator (:class:`spokenstyle.plugins.protocols.Generator`): made by
     ``engine.generator("example-levels", levels=4)`` (the options are its factory's keyword
     arguments, one instance per set of options); called as ``levels(image)``."""
 
@@ -54,7 +54,7 @@ class Levels:
 
 
 class PosterizeBackend(StyleBackend):
-    """Style backend (:class:`spokenstyle.protocols.StyleBackend`): no media, so the planner
+    """Style backend (:class:`spokenstyle.plugins.protocols.StyleBackend`): no media, so the planner
     never picks it by itself; run it with ``backend="example-posterize"``. Its one option is
     declared once (name, default, help); ``@options.apply`` fills the default."""
 
@@ -71,7 +71,7 @@ class PosterizeBackend(StyleBackend):
 
 
 def run_emoji(args) -> int:
-    """CLI command (:class:`spokenstyle.protocols.Command`): ``func(args)`` returns the exit code."""
+    """CLI command (:class:`spokenstyle.plugins.protocols.Command`): ``func(args)`` returns the exit code."""
     intent = EmojiEncoder().encode(args.prompt)
     print(intent.to_json(indent=2) if args.json else intent.describe())
     return 0

@@ -1,6 +1,6 @@
 """How to test a spokenstyle plugin: in-process (no install needed) and installed.
 
-In-process: ``spokenstyle.testing`` registers the plugin module with a fresh plugin manager
+In-process: ``spokenstyle.plugins.testing`` registers the plugin module with a fresh plugin manager
 (built-ins + yours, no other installed plugin) that ``Engine()``, ``stylize()`` and the CLI
 all use, and restores the previous one afterwards. Installed: the entry point is found by
 ``PluginManager()`` and ``spokenstyle plugins --json``, as a user would see it.
@@ -16,10 +16,10 @@ import pytest
 import torch
 
 import spokenstyle
-import spokenstyle.plugins
+import spokenstyle.plugins.manager
 from spokenstyle.cli import main
-from spokenstyle.protocols import check
-from spokenstyle.testing import check_plugin, isolated_plugins, spokenstyle_plugins  # noqa: F401 - the pytest fixture
+from spokenstyle.plugins.protocols import check
+from spokenstyle.plugins.testing import check_plugin, isolated_plugins, spokenstyle_plugins  # noqa: F401 - the pytest fixture
 
 from spokenstyle_example import components, plugin
 
