@@ -173,6 +173,10 @@ def _resolve_term(term: Term, r: _Resolution) -> None:
         effect.label = f"medium {_words(lex.name)}, with its colour look"
     elif lex.kind == "look":
         effect.label = f"look {_words(lex.name)}"
+        if lex.medium:
+            effect.label = f"film stock {_words(lex.name)}"
+            if r.medium is None:
+                r.medium = lex.medium
     r.effect(effect)
 
 

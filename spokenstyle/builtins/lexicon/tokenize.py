@@ -32,6 +32,7 @@ class Lexeme:
     factor: float = 1.0  # degree factor, or direction sign
     post: bool = False  # degree word that may follow what it governs
     colour: bool = False  # a noun for the photo's colour itself ("no colour" = black and white)
+    medium: str = ""  # a film stock's look also asks for this medium (vintage_film)
 
 
 def phrases(spec: str) -> list[str]:
@@ -64,6 +65,9 @@ def _build() -> dict[tuple[str, ...], Lexeme]:
         add(spec, Lexeme("flag", name=flag), f"FLAGS[{flag}]")
     for name, (spec, amounts, palette) in V.LOOKS.items():
         add(spec, Lexeme("look", name, tuple(amounts.items()), tuple(palette) if palette else None), f"LOOKS[{name}]")
+    for name, (spec, amounts, palette) in V.FILM_STOCKS.items():
+        add(spec, Lexeme("look", name, tuple(amounts.items()), tuple(palette) if palette else None, medium="vintage_film"),
+            f"FILM_STOCKS[{name}]")
     for name, (spec, amounts, palette) in V.MEDIA_WORDS.items():
         add(spec, Lexeme("medium", name, tuple(amounts.items()), tuple(palette) if palette else None), f"MEDIA_WORDS[{name}]")
     for region, (spec, amounts) in V.HAZARDS.items():

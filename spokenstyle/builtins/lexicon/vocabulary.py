@@ -23,7 +23,7 @@ ADJECTIVES: dict[str, dict[str, float]] = {
     "warm|warmer|warmest|warmed|warm up|warm it up|warm things up|golden|gold|yellow|yellower|orange|summery|"
     "暖|暖色|暖色调|暖调|温暖|暖和|暖暖|偏暖|暖黄|暖光|金黄|金色|黄|调暖|变暖|加暖|暖化": {"warmth": PLAIN},
     "cool|cooler|coolest|cold|colder|chilly|icy|blue|bluer|cool down|cool it down|wintry|"
-    "冷|冷色|冷色调|冷调|清冷|偏冷|冷淡|冰冷|蓝|蓝调|偏蓝|调冷|变冷|冷一冷": {"warmth": -PLAIN},
+    "冷|冷色|冷色调|冷调|清冷|偏冷|冷淡|冰冷|蓝|蓝调|偏蓝|调冷|变冷|冷一冷|冻|冻啲": {"warmth": -PLAIN},
     "pink|pinker|magenta|rosy|rose|粉|粉色|粉嫩|粉调|偏粉|玫瑰|洋红": {"tint": PLAIN},
     "green|greener|greenish|绿|绿色|偏绿|绿调": {"tint": -PLAIN},
     "saturated|colorful|colourful|vivid|vibrant colors|vivid colors|rich colors|rich|punchy colors|"
@@ -34,14 +34,18 @@ ADJECTIVES: dict[str, dict[str, float]] = {
     "contrasty|punchy|punchier|bold|bolder|dramatic contrast|有层次|通透": {"contrast": PLAIN},
     "flat|flatter|low key contrast|soft contrast|平淡|平|柔和对比": {"contrast": -PLAIN},
     "bright|brighter|brightest|brighten|brighten up|brighten it up|light|lighter|lighten|lighten up|lighten it up|luminous|"
-    "亮|明亮|光亮|提亮|亮堂|透亮|亮丽|白|调亮|变亮|加亮|提光": {"brightness": PLAIN},
+    "亮|明亮|光亮|提亮|亮堂|透亮|亮丽|白|调亮|变亮|加亮|提光|光|光猛|光脆": {"brightness": PLAIN},
+    "lights out|lights down|lights down low|lights off|dim the lights|lower the lights|turn off the lights|"
+    "kill the lights|关灯|熄灯": {"brightness": -PLAIN},
+    #: Cantonese 靓 (pretty): livelier colour, a little punch.
+    "靓|靓靓|靓丽": {"vibrance": 0.3, "saturation": 0.15, "contrast": 0.1},
     "dark|darker|darkest|darken|darken it|dim|dimmer|shadowy|gloomy|黑|暗|昏暗|压暗|深|暗沉|阴暗|调暗|变暗|压光|降光": {"brightness": -PLAIN},
     "underexposed|underexpose|欠曝": {"exposure": -PLAIN},
     "lifted shadows|lift the shadows|lift shadows|open shadows|open up the shadows|"
     "提亮暗部|暗部提亮|阴影提亮": {"shadows": PLAIN},
     "crushed shadows|crush the shadows|deep shadows|deeper shadows|deep blacks|"
     "压暗暗部|暗部压暗": {"shadows": -PLAIN},
-    "faded|matte|washed|hazy|milky|褪色|哑光|雾面|发灰|泛白|朦胧": {"fade": PLAIN},
+    "faded|matte|washed|hazy|milky|褪色|哑光|雾面|发灰|泛白|朦胧": {"fade": PLAIN, "saturation": -0.15},
     "grainy|grainier|noisy|gritty|颗粒感|粗粝|噪点感": {"grain": PLAIN},
     "vignetted|dark corners|darker corners|暗角感|压角": {"vignette": PLAIN},
     "sharp|sharper|sharpen|sharpened|crisp|crisper|detailed|clear|clearer|清晰|锐利|锐化|更清楚|清楚|锐": {"sharpness": PLAIN},
@@ -88,7 +92,7 @@ DEGREES: dict[str, float] = {
     "一点点|一丢丢|一丝|一丝丝|微微|微|一咪咪|一丁点|丁点": 0.3,
     "a bit|a little|a little bit|a bit more|slightly|slight|kinda|kind of|sorta|sort of|somewhat|a touch|"
     "a touch of|touch of|a tad|tad|lightly|mildly|gently|subtle|subtly|little|bit|lowkey|low key|abit|a lil|a lil bit|lil|"
-    "有点|有点儿|有一点|一点|一点儿|稍微|稍稍|稍|略|略微|略略|一些|有些|些许|轻微|淡淡|淡淡的|带点|带一点|点|些|点儿|一下下": 0.5,
+    "有点|有点儿|有一点|一点|一点儿|有啲|啲|一啲|少少|小小|稍微|稍稍|稍|略|略微|略略|一些|有些|些许|轻微|淡淡|淡淡的|带点|带一点|点|些|点儿|一下下": 0.5,
     "fairly|moderately|somewhat more|适当|适度": 0.8,
     "even|even more|更|更加|再|越来越|来点|来一点|给点|给一点": 1.0,
     "quite|pretty|rather|noticeably|挺|蛮|比较|较|颇|满": 1.3,
@@ -104,27 +108,30 @@ DEGREES: dict[str, float] = {
 POSTFIX_DEGREES = (
     "a tiny bit|a bit|a little|a little bit|slightly|a touch|a tad|a lot|lots|much|af|as hell|a smidge|a lil|a lil bit|"
     "a wee bit|just a touch|a hint|a touch of|"
-    "一点点|一丢丢|一丝|一丝丝|一点|一点儿|有点|一些|些许|点|些|点儿|很多|多多|明显|拉满|爆|一咪咪|一丁点|一下下|亿点点|亿点|"
+    "一点点|一丢丢|一丝|一丝丝|一点|一点儿|有点|啲|一啲|少少|小小|一些|些许|点|些|点儿|很多|多多|明显|拉满|爆|一咪咪|一丁点|一下下|亿点点|亿点|"
     "得很|极了|得不行|得要命|得不得了"  # 暖得很, 亮极了: only ever after their word
 )
 
 NEGATIONS = (
     "not|no|without|don't|dont|do not|never|none|zero|nothing|remove|get rid of|drop|skip|avoid|lose|minus|"
     "take|take out|take away|take all|strip|strip out|strip away|drain|drain all|kill|"
-    "不|不要|别|没有|没|无|去掉|去除|不用|不需要|免|拿掉|不加|不想要"
+    "不|不要|别|没有|没|无|唔|唔好|唔要|冇|去掉|去除|不用|不需要|免|拿掉|不加|不想要"
 )
 LIMITS = (
     "not too|not overly|not very|not super|not really|don't go too|dont go too|not excessively|"
     "don't make it too|dont make it too|nothing too|no more than a bit|"
-    "别太|不要太|不太|不用太|不要过于|别过于|不能太|不宜太|别过分|不要过分|别弄得太|不要弄得太|不要变得太|别变得太|别搞得太|不要搞得太"
+    "别太|不要太|唔好太|唔好咁太|不太|不用太|不要过于|别过于|不能太|不宜太|别过分|不要过分|别弄得太|不要弄得太|不要变得太|别变得太|别搞得太|不要搞得太"
 )
 #: "not so dark" / 没那么暗 / 不要那么鲜艳: less of it than the photo has now (move the other way).
 REDUCE = (
     "not so|not as|not that|less of that|not quite so|"
-    "没那么|没这么|没有那么|没有这么|不那么|不这么|不要那么|不要这么|别那么|别这么|不用那么|不用这么|别再那么|不要再那么"
+    "没那么|没这么|唔好咁|唔好甘|冇咁|冇那么|唔使咁|唔洗咁|没有那么|没有这么|不那么|不这么|不要那么|不要这么|别那么|别这么|不用那么|不用这么|别再那么|不要再那么"
 )
 #: "too dark" / 太暗: the photo *is* too dark, so the look moves the other way.
-TOO = "too|overly|way too|much too|太|过于|太过|过|忒"
+TOO = (
+    "too|overly|way too|much too|why so|why is it so|太|过于|太过|过|忒|"
+    "怎么这么|怎么那么|为什么这么|为什么那么|咋这么|点解咁|点解会咁|太过头"
+)
 
 # ----------------------------------------------------------------------------------------------
 #: Hazards: what a look can do to a region (blow out the highlights, crush the blacks). Alone,
@@ -175,8 +182,10 @@ LOOKS: dict[str, tuple[str, dict[str, float], list[str] | None]] = {
     ),
     "vintage": (
         "vintage|retro|old school|nostalgic|old photo|old|classic|aged|复古|怀旧|老照片|年代感|旧|港风|港式",
-        {"warmth": 0.4, "fade": 0.3, "saturation": -0.2, "contrast": -0.1, "grain": 0.25, "vignette": 0.15},
-        ["#3b4a5a", "#e8c58f"],
+        # old prints: colour drained, blacks lifted (fade), a little warm; no split tone, which
+        # would add back the chroma the look takes away
+        {"warmth": 0.12, "fade": 0.35, "saturation": -0.35, "contrast": -0.1, "grain": 0.25, "vignette": 0.15},
+        None,
     ),
     "cinematic": (
         "cinematic|movie|film look|filmic|hollywood|blockbuster|teal and orange|orange and teal|电影|电影感|大片|大片感|青橙|电影色调",
@@ -200,9 +209,26 @@ LOOKS: dict[str, tuple[str, dict[str, float], list[str] | None]] = {
         None,
     ),
     "sepia": (
-        "sepia|antique|tintype|泛黄|老旧|棕褐|做旧",
-        {"saturation": -0.85, "warmth": 0.5, "fade": 0.2},
+        "sepia|sepia tone|sepia toned|antique|tintype|泛黄|老旧|棕褐|棕褐色|做旧|啡色调",
+        # near-monochrome, toned brown in the shadows and cream in the highlights
+        {"saturation": -0.95, "warmth": 0.15, "fade": 0.15},
         ["#4a3526", "#f2d9a6"],
+    ),
+    # darkroom processes
+    "cyanotype": (
+        "cyanotype|blueprint|蓝晒|蓝晒法|氰版",
+        {"saturation": -0.95, "warmth": -0.3, "contrast": 0.1},
+        ["#0b2a5a", "#d7e8f5"],
+    ),
+    "cross_processed": (
+        "cross processed|cross processing|cross process|xpro|x pro|正片负冲|负片正冲|交叉冲洗",
+        {"contrast": 0.35, "saturation": 0.3, "tint": -0.1, "warmth": 0.1},
+        ["#1c4d3a", "#f5e27a"],
+    ),
+    "bleach_bypass": (
+        "bleach bypass|skip bleach|silver retention|留银|留银冲洗|跳漂白|漂白效果|漂白",
+        {"saturation": -0.55, "contrast": 0.45, "sharpness": 0.1},
+        None,
     ),
     "sunny": (
         "sunny|sunnier|sunniest|sunshine|sunlit|sunlight|sun kissed|sunkissed|阳光|阳光感|晴天|晴朗|明媚|阳光明媚",
@@ -256,10 +282,10 @@ MEDIA_WORDS: dict[str, tuple[str, dict[str, float], list[str] | None]] = {
         ["#1b2a8c", "#ff3fb4"],
     ),
     "vintage_film": (
-        "vintage film|film|analog|analogue|film photo|film photography|35mm|kodak|kodachrome|portra|polaroid|"
-        "复古胶片|胶片|胶片感|胶片风|菲林|拍立得|柯达|富士",
-        {"warmth": 0.25, "fade": 0.3, "grain": 0.35, "saturation": -0.15, "contrast": -0.05},
-        ["#2f4550", "#f3d3a2"],
+        "vintage film|film|analog|analogue|film photo|film photography|35mm|"
+        "复古胶片|胶片|胶片感|胶片风|菲林|菲林感|菲林味",
+        {"warmth": 0.12, "fade": 0.3, "grain": 0.35, "saturation": -0.3, "contrast": -0.05},
+        None,
     ),
 }
 
@@ -285,6 +311,8 @@ STOPWORDS = (
     "的|了|一下|让|把|照片|图片|图|这张|这个|给我|请|帮我|弄|调|调成|变|变得|变成|得|要|感|风|风格|效果|色调|调子|样子|"
     "像|那种|一样|也|有|整体|画面|色|做成|做|成|一张|张|我|想|想要|感觉|氛围|点缀|吧|呢|啊|呀|哦|嗯|来|给|用|加上|带|"
     "整个|这|那|就|还|都|能|可以|希望|最好|更好|"
+    "嘅|咗|喇|啦|囉|啰|吖|嘞|噃|咩|呢张|呢|张相|呢张相|幅相|唔该|帮我整|整|整到|啱啱好|嘢|"
+    "fix|fix it|fix that|correct it|sort it out|them|needs|need|修一修|修一下|救一下|救回来|修正|"
     "at all|whatsoever|only|natural|nice|good|great|better|beautiful|awesome|amazing|thanks|thank you|thx|lol|haha|maybe|"
     "perhaps|bro|dude|omg|ok|okay|now|here|from|all|any|out|"
     "自然|就好|就行|就够了|就够|就可以|即可|就好了|任何|好吗|好不好|谢谢|滤镜|质感|来个|一些些|好看|漂亮|美美|美美的|拜托|麻烦|哦哦"
@@ -317,3 +345,36 @@ PARTICLES = "up|down"
 
 #: Words and punctuation that end a clause: pending degree/negation words stop there.
 CLAUSE_WORDS = "but|and|though|although|yet|however|while|whereas|但|但是|不过|可是|而且|并且|和|还有|同时|然后|以及|又"
+
+#: Film stocks: each its own look, and the vintage film medium (so the grade renders it). The
+#: amounts are what each stock is known for, checked on the corpus photos (tests/data/prompts/film.tsv).
+FILM_STOCKS: dict[str, tuple[str, dict[str, float], list[str] | None]] = {
+    "polaroid": (
+        "polaroid|instant film|instax|拍立得|宝丽来",
+        {"fade": 0.35, "contrast": -0.15, "saturation": -0.25, "warmth": 0.1, "tint": -0.05, "grain": 0.2},
+        None,
+    ),
+    "kodachrome": ("kodachrome|柯达克罗姆", {"saturation": 0.3, "contrast": 0.3, "warmth": 0.15, "grain": 0.1}, None),
+    "portra": ("portra|kodak portra|波特拉", {"warmth": 0.35, "contrast": -0.15, "fade": 0.1, "grain": 0.15}, None),
+    "kodak": (
+        "kodak|kodak gold|gold 200|ektar|kodak colour|kodak color|柯达|柯达色|柯达胶片|柯达金",
+        {"warmth": 0.35, "saturation": 0.15, "contrast": 0.05, "grain": 0.15},
+        None,
+    ),
+    "ektachrome": ("ektachrome|e6|slide film|反转片|正片", {"saturation": 0.25, "contrast": 0.2, "warmth": -0.2}, None),
+    "velvia": ("velvia|富士维尔维亚", {"saturation": 0.5, "vibrance": 0.2, "contrast": 0.3, "tint": 0.05}, None),
+    "fuji": (
+        "fuji|fujifilm|fuji colour|fuji color|superia|pro 400h|富士|富士色|富士胶片|富士味",
+        {"warmth": -0.3, "tint": -0.1, "saturation": 0.15, "contrast": 0.1, "grain": 0.15},
+        None,
+    ),
+    "cinestill": ("cinestill|800t|cinestill 800t|电影卷", {"warmth": -0.3, "contrast": 0.1, "grain": 0.3}, None),
+    "tri_x": ("tri x|trix|tri x 400|kodak tri x", {"saturation": -1.0, "contrast": 0.35, "grain": 0.5}, None),
+    "ilford": ("ilford|hp5|hp5 plus|delta 3200|黑白胶片|黑白菲林", {"saturation": -1.0, "contrast": 0.2, "grain": 0.4}, None),
+    "lomo": ("lomo|lomography|lca|lc a|holga|lomo风|乐魔", {"saturation": 0.35, "contrast": 0.5, "vignette": 0.35}, None),
+    "expired_film": (
+        "expired film|expired|过期胶片|过期菲林",
+        {"fade": 0.35, "saturation": -0.3, "tint": 0.1, "warmth": 0.1, "grain": 0.3},
+        None,
+    ),
+}
