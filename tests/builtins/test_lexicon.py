@@ -301,7 +301,9 @@ def test_verbs_of_change():
 
 def test_did_you_mean_suggestions_reach_the_intent_json_and_describe():
     intent = enc.encode("warmer, cinematc-ish vibe, 胶卷")
-    assert "cinematic" in intent.suggestions.get("cinematc", []) or "cinematc" not in intent.ignored
+    # the typo is corrected (and said so), not ignored; the unknown 胶卷 gets suggestions
+    assert "'cinematc' read as 'cinematic' (typo)" in intent.notes
+    assert "cinematic" in intent.understood and intent.ignored == ["胶卷"]
     intent = enc.encode("more filmish")
     assert intent.suggestions == {"filmish": suggest(["filmish"])["filmish"]}
     assert "filmic" in intent.suggestions["filmish"]
