@@ -158,6 +158,6 @@ class RenderBackend:
         else:
             out = draw(x, seed=seed, **extra)
         out = out.clamp(0.0, 1.0)
-        if intent.strength < 1.0:
+        if intent.strength != 1.0:  # the range is checked once, in core/intent.py
             out = torch.lerp(x, out, intent.strength)
         return out.to(content.dtype).contiguous()
