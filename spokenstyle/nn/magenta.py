@@ -31,6 +31,7 @@ API: :func:`style_vector` (an image's 100-d style), :func:`stylize` (a photo and
 
 from __future__ import annotations
 
+import abc
 import functools
 from typing import Any, Mapping, Sequence
 
@@ -111,7 +112,7 @@ def conditional_instance_norm(y: torch.Tensor, gamma: torch.Tensor, beta: torch.
     return ops.bias_act(z, shift.reshape(n * c).to(y.dtype), dim=1, act=act, gain=1.0).reshape(y.shape)
 
 
-class _Painter(nn.Module):
+class _Painter(nn.Module, abc.ABC):
     """What both Magenta transformers share: three contracting convolutions (9x9, then two
     stride-2 3x3), residual blocks of two 3x3, two upsampling 3x3 and a 9x9 to RGB; conditional
     instance norms after every convolution but (in the arbitrary network) the contracting ones;
@@ -140,8 +141,9 @@ class _Painter(nn.Module):
         names += [f"res.{r}.{k}" for r in range(self.blocks) for k in range(2)]
         return names + [f"expand.{i}" for i in range(3)]
 
+    @abc.abstractmethod
     def norm_params(self, cond: torch.Tensor) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-        raise NotImplementedError
+        """Each normalised layer's (scale, shift) for the conditioning ``cond``."""
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor, band: int | None = None) -> torch.Tensor:
         """``x`` (N, 3, H, W) in [0, 1], ``cond`` (N or 1, D) -> (N, 3, H, W) in [0, 1]. The
