@@ -22,6 +22,9 @@ from typing import Any, Sequence
 import torch
 from PIL import Image
 
+#: DEFAULT_ENCODER: the feature encoder texture backends and training use unless told otherwise,
+#: written once, as spokenstyle.encoders.DEFAULT (kept here for spokenstyle.engine.DEFAULT_ENCODER).
+from ..encoders import DEFAULT as DEFAULT_ENCODER
 from ..image import imageio
 from ..errors import BackendError, SpokenstyleError, UsageError
 from .intent import StyleIntent, check_strength
@@ -31,9 +34,6 @@ from .plan import AUTO, COLOR_MODE_WORDS, MAX_SEED, Plan, check_backend_arg, che
 from .planner import Planner
 from ..plugins.protocols import warmup_of
 from ..plugins.manager import PluginManager, get_plugin_manager
-
-#: The feature encoder texture backends and training use unless told otherwise.
-DEFAULT_ENCODER = "vgg19"
 
 
 @dataclass
@@ -120,6 +120,17 @@ class Result:
             "masks": list(self.masks),
             "intent": self.intent.to_dict(),
         }
+
+
+@dataclass
+class _Inputs:
+    """What :meth:`Engine.stylize` loaded: the photos, one mask weight per photo (or None per
+    photo without one) and where each mask came from, and the style image(s) on the device."""
+
+    photos: list[imageio.Photo]
+    masks: list[torch.Tensor | None]
+    mask_sources: list[str | None]
+    style: torch.Tensor | list[torch.Tensor] | None
 
 
 class Engine:
@@ -237,14 +248,17 @@ class Engine:
 
     # --------------------------------------------------------------------------- planner
     def plan(self, intent: StyleIntent, backend: str | Sequence[str] = AUTO, *, style: bool = False) -> Plan:
-        """Which backends to run for ``intent``.
+        """Which backends to run for ``intent`` (:meth:`spokenstyle.core.planner.Planner.plan`).
 
-        ``auto``: a backend that renders the intent's medium (its ``media`` lists it and its
-        optional ``handles(intent)`` agrees; an installed plugin's backend before the built-in
-        ``adain``/``gatys``, then the highest ``priority``), then ``grade`` for the
-        look unless that backend sets ``applies_look = True``. A medium nobody renders is
-        graded only, and a note says so. ``backend`` may also name one backend, or several
-        ("texture,grade" or a list), which run in that order.
+        ``auto``: for the intent's medium, the first backend in planner order whose ``media``
+        lists the medium (or ``"*"``) and whose optional ``handles(intent)`` agrees; planner
+        order is an installed plugin's backend before every built-in one, then the higher
+        ``priority``, then the name. Without a medium, a style image (``style=True``) goes to
+        the first backend in that order that takes one (``uses_style_image``). ``grade`` then
+        runs for the look unless it was chosen already or the chosen backend sets
+        ``applies_look = True``. A medium no backend renders is graded only, and a note says so,
+        as one does for a style image no chosen backend takes. ``backend`` may instead name one
+        backend, or several ("texture,grade" or a list): exactly those run, in that order.
         """
         return self.planner.plan(intent, backend, style=style)
 
@@ -344,6 +358,38 @@ class Engine:
                         ``Result.look`` is the look any call applied (``.save(path)``).
         """
         t_start = time.perf_counter()
+        look, strength = self._check_arguments(
+            look, prompt=prompt, intent=intent, backend=backend, strength=strength, preserve_color=preserve_color,
+            max_size=max_size, seed=seed, mask_feather=mask_feather, options=options,
+        )
+        inputs = self._load_inputs(content, style, mask, mask_feather, max_size)
+        synchronize(self.device)
+        t_loaded = time.perf_counter()
+        if look is None:  # a look was encoded when it was made
+            intent = self._intent_for(prompt, intent)
+        t_encoded = time.perf_counter()
+        look, notes = self._planned_look(look, intent, backend, strength, preserve_color, seed, options,
+                                         style=inputs.style is not None)
+        runners = [self.backend(name) for name in look.backends]  # created on first use: "setup"
+        t_planned = time.perf_counter()
+        outputs = self._apply_look(look, runners, inputs, mask_feather, notes)
+        synchronize(self.device)
+        t_done = time.perf_counter()
+        timings = {
+            "load": t_loaded - t_start,
+            "encode": t_encoded - t_loaded,
+            "setup": t_planned - t_encoded,
+            "stylize": t_done - t_planned,
+            "total": t_done - t_start,
+        }
+        return _result(look, inputs, outputs, notes, timings)
+
+    # ------------------------------------------------------------- stylize, stage by stage
+    def _check_arguments(self, look: Any, *, prompt: Any, intent: Any, backend: Any, strength: Any,
+                         preserve_color: Any, max_size: Any, seed: Any, mask_feather: Any,
+                         options: Any) -> tuple[Look | None, float]:
+        """Check: every argument of :meth:`stylize` before anything is loaded. Returns the given
+        look (read and checked; None without one) and the strength as a float."""
         if look is not None:
             look = self._given_look(look, prompt=prompt, intent=intent, backend=backend, strength=strength,
                                     preserve_color=preserve_color, seed=seed, options=options)
@@ -354,15 +400,19 @@ class Engine:
         if max_size is not None and (isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1):
             raise UsageError(f"max_size={max_size!r} must be a whole number of pixels >= 1 (or None)")
         check_backend_arg(backend)
-        preserve_mode(preserve_color)  # checked before anything is loaded
+        preserve_mode(preserve_color)
         if mask_feather is not None:
             if (
                 isinstance(mask_feather, bool) or not isinstance(mask_feather, (int, float))
                 or not 0 <= mask_feather < float("inf")
             ):
                 raise UsageError(f"mask_feather={mask_feather!r} must be a finite number of pixels >= 0 (0 = hard edges)")
+        return look, strength
 
-        # Load.
+    def _load_inputs(self, content: Any, style: Any, mask: Any, mask_feather: float | None,
+                     max_size: int | None) -> _Inputs:
+        """Load: the photos (decoded, shrunk to ``max_size``), one feathered mask per photo and
+        the style image(s), on the engine's device."""
         items = list(content) if isinstance(content, (list, tuple)) else [content]
         if not items:
             raise UsageError("content is empty; pass a photo or a list of photos")
@@ -370,92 +420,85 @@ class Engine:
         for item in items:
             photos.extend(imageio.load(item, max_pixels=self.max_pixels, max_size=max_size))
         masks, mask_sources = self._load_masks(mask, photos, mask_feather)
-        style_pixels: torch.Tensor | list[torch.Tensor] | None = None
-        if style is not None:
-            styles = list(style) if isinstance(style, (list, tuple)) else [style]
-            if not styles:
-                raise UsageError("style= is an empty list; pass a style image, several, or None")
-            loaded = [
-                imageio.load(s, max_pixels=self.max_pixels, max_size=max_size)[0].pixels.unsqueeze(0).to(self.device)
-                for s in styles
-            ]
-            # One image stays a tensor (the common contract); several go to the backend as a list.
-            style_pixels = loaded[0] if len(loaded) == 1 else loaded
-        synchronize(self.device)
-        t_loaded = time.perf_counter()
+        return _Inputs(photos, masks, mask_sources, self._load_style(style, max_size))
 
-        # Encode (not with a look: it was encoded when it was made).
-        if look is None and intent is None:
-            intent = self.encode(prompt)
-        elif look is None and not isinstance(intent, StyleIntent):
+    def _load_style(self, style: Any, max_size: int | None) -> torch.Tensor | list[torch.Tensor] | None:
+        """``style=`` as a (1, 3, H, W) tensor on the device, a list of them for several, or None."""
+        if style is None:
+            return None
+        styles = list(style) if isinstance(style, (list, tuple)) else [style]
+        if not styles:
+            raise UsageError("style= is an empty list; pass a style image, several, or None")
+        loaded = [
+            imageio.load(s, max_pixels=self.max_pixels, max_size=max_size)[0].pixels.unsqueeze(0).to(self.device)
+            for s in styles
+        ]
+        # One image stays a tensor (the common contract); several go to the backend as a list.
+        return loaded[0] if len(loaded) == 1 else loaded
+
+    def _intent_for(self, prompt: str | None, intent: Any) -> StyleIntent:
+        """Encode: ``intent=`` when given (checked), else the prompt's intent."""
+        if intent is None:
+            return self.encode(prompt)
+        if not isinstance(intent, StyleIntent):
             raise UsageError(f"intent= must be a StyleIntent, got {type(intent).__name__}")
-        t_encoded = time.perf_counter()
+        return intent
 
-        # Plan, and create the backends (first use only): "setup", not "stylize".
+    def _planned_look(self, look: Look | None, intent: StyleIntent | None, backend: Any, strength: float,
+                      preserve_color: Any, seed: int | None, options: Any, *, style: bool) -> tuple[Look, list[str]]:
+        """Plan: the look to apply (``look`` as given, else planned for ``intent``) and the notes
+        of this run (the look's, plus those a given look adds for this call's inputs)."""
         if look is None:
             look = self.planner.look(intent, backend, strength=strength, preserve_color=preserve_color, seed=seed,
-                                     options=options, style=style_pixels is not None)
-            notes = list(look.notes)
-        else:
-            notes = [*look.notes, *self.planner.check_look(look, style=style_pixels is not None)]
-        intent, color_mode, seed = look.intent, look.preserve_color, look.seed
-        runners = [self.backend(name) for name in look.backends]
-        t_planned = time.perf_counter()
-        outputs: list[torch.Tensor | None] = [None] * len(photos)
-        if intent.strength == 0.0:
+                                     options=options, style=style)
+            return look, list(look.notes)
+        return look, [*look.notes, *self.planner.check_look(look, style=style)]
+
+    def _apply_look(self, look: Look, runners: list[Any], inputs: _Inputs, mask_feather: float | None,
+                    notes: list[str]) -> list[torch.Tensor]:
+        """Apply: one output per photo, in order; photos of one size run as one batch. Appends
+        to ``notes`` what was done (strength 0, colours kept, masked)."""
+        photos, masks = inputs.photos, inputs.masks
+        if look.intent.strength == 0.0:
             notes.append("strength 0: the photos are returned unchanged")
-            outputs = [p.pixels.to(self.device) for p in photos]
-        else:
-            if color_mode is not None:
-                notes.append(f"colours kept: {color_mode} ({COLOR_MODE_WORDS[color_mode]})")
-            if any(m is not None for m in masks):
-                notes.append(f"masked: {_mask_words(mask_sources, mask_feather, photos)}")
-            groups: dict[tuple[int, int], list[int]] = {}
-            for i, p in enumerate(photos):
-                groups.setdefault(tuple(p.pixels.shape[-2:]), []).append(i)
-            for indices in groups.values():
-                original = torch.stack([photos[i].pixels for i in indices]).to(self.device)
-                # Backends get a copy: one that writes into its input cannot change the photo
-                # that preserve_color and the mask's black areas (bit-identical) are made from.
-                batch = original.clone()
-                for name, runner in zip(look.backends, runners):
-                    comp = self.plugins.get("style_backend", name)
-                    out = _run_backend(comp, runner, batch, intent, style_pixels, seed, self, dict(look.options.get(name, {})))
-                    batch = _check_output(comp, batch, out, self.plugins)
-                if color_mode is not None:
-                    from ..image.color import preserve_color as keep
+            return [p.pixels.to(self.device) for p in photos]
+        if look.preserve_color is not None:
+            notes.append(f"colours kept: {look.preserve_color} ({COLOR_MODE_WORDS[look.preserve_color]})")
+        if any(m is not None for m in masks):
+            notes.append(f"masked: {_mask_words(inputs.mask_sources, mask_feather, photos)}")
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, p in enumerate(photos):
+            groups.setdefault(tuple(p.pixels.shape[-2:]), []).append(i)
+        outputs: list[torch.Tensor | None] = [None] * len(photos)
+        for indices in groups.values():
+            original = torch.stack([photos[i].pixels for i in indices]).to(self.device)
+            group_masks = [masks[i] for i in indices] if masks[indices[0]] is not None else None
+            batch = self._apply_to_batch(look, runners, original, inputs.style, group_masks)
+            for j, i in enumerate(indices):
+                outputs[i] = batch[j]
+        return [o for o in outputs if o is not None]
 
-                    batch = keep(original, batch, color_mode)
-                if masks[indices[0]] is not None:
-                    from ..image.masks import apply_mask
+    def _apply_to_batch(self, look: Look, runners: list[Any], original: torch.Tensor, style: Any,
+                        masks: list[torch.Tensor] | None) -> torch.Tensor:
+        """The look's backends in order on one (N, 3, H, W) batch, then the colour mode and the
+        mask (each against ``original``, the photos as loaded)."""
+        # Backends get a copy: one that writes into its input cannot change the photo
+        # that preserve_color and the mask's black areas (bit-identical) are made from.
+        batch = original.clone()
+        for name, runner in zip(look.backends, runners):
+            comp = self.plugins.get("style_backend", name)
+            out = _run_backend(comp, runner, batch, look.intent, style, look.seed, self, dict(look.options.get(name, {})))
+            batch = _check_output(comp, batch, out, self.plugins)
+        if look.preserve_color is not None:
+            from ..image.color import preserve_color as keep
 
-                    weights = torch.stack([masks[i] for i in indices]).to(self.device)
-                    batch = apply_mask(original, batch, weights)
-                for j, i in enumerate(indices):
-                    outputs[i] = batch[j]
-        synchronize(self.device)
-        t_done = time.perf_counter()
-        timings = {
-            "load": t_loaded - t_start,
-            "encode": t_encoded - t_loaded,
-            "setup": t_planned - t_encoded,
-            "stylize": t_done - t_planned,
-            "total": t_done - t_start,
-        }
-        return Result(
-            tensors=[o for o in outputs if o is not None],
-            intent=intent,
-            backends=list(look.backends),
-            timings=timings,
-            notes=notes,
-            sources=[p.source for p in photos],
-            preserve_color=color_mode if intent.strength != 0.0 else None,
-            options={k: dict(v) for k, v in look.options.items()},
-            masks=mask_sources,
-            look=look,
-            _alphas=[p.alpha for p in photos],
-            _icc=[p.icc_profile for p in photos],
-        )
+            batch = keep(original, batch, look.preserve_color)
+        if masks is not None:
+            from ..image.masks import apply_mask
+
+            weights = torch.stack(masks).to(self.device)
+            batch = apply_mask(original, batch, weights)
+        return batch
 
     def _load_masks(
         self, mask: Any, photos: list[imageio.Photo], feather: float | None
@@ -510,6 +553,26 @@ class Engine:
                 done[key] = smask.feather_mask(w, f)
             weights.append(done[key])
         return weights, [m.source for m in given]
+
+
+def _result(look: Look, inputs: _Inputs, outputs: list[torch.Tensor], notes: list[str],
+            timings: dict[str, float]) -> Result:
+    """The :class:`Result` of a :meth:`Engine.stylize` call that applied ``look``."""
+    photos = inputs.photos
+    return Result(
+        tensors=outputs,
+        intent=look.intent,
+        backends=list(look.backends),
+        timings=timings,
+        notes=notes,
+        sources=[p.source for p in photos],
+        preserve_color=look.preserve_color if look.intent.strength != 0.0 else None,
+        options={k: dict(v) for k, v in look.options.items()},
+        masks=inputs.mask_sources,
+        look=look,
+        _alphas=[p.alpha for p in photos],
+        _icc=[p.icc_profile for p in photos],
+    )
 
 
 def _mask_words(sources: list[str | None], feather: float | None, photos: list[imageio.Photo]) -> str:
