@@ -21,7 +21,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from .. import ops
+from .. import encoders, ops
 from ..errors import UsageError
 from ..core.intent import StyleIntent
 from ..core.precision import at_precision, check as check_precision
@@ -33,7 +33,7 @@ DEFAULT_TILE = 1024
 #: decoder the package ships (trained on CPUs; bilinear upsampling and a lattice term removed
 #: the 8-px grid it drew, benchmarks/RESULTS.md). ``encoder="random"`` uses the relu3_1 decoder
 #: shipped for the random encoder.
-DEFAULT_ENCODER = "vgg19"
+DEFAULT_ENCODER = encoders.DEFAULT
 #: Context around each tile, in input pixels: about the receptive field of the AdaIN layer (relu3_1: 40 px; relu4_1: 92 px).
 TILE_OVERLAP = 128
 #: Mirrored margin around the photo, in pixels (two cells of relu4_1, four of relu3_1).

@@ -39,6 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..encoders import BUILTIN as BUILTIN_ENCODERS, DEFAULT as DEFAULT_ENCODER
 from ..errors import UsageError
 from ..core.intent import StyleIntent
 from ..ops import gram, style_loss
@@ -335,7 +336,7 @@ class GatysBackend:
         Option("pyramid", True, "optimise coarse to fine, from a long side of 128-255 px up"),
         Option("layers", DEFAULT_STYLE_LAYERS, "encoder layers for the style loss"),
         Option("content_layer", DEFAULT_CONTENT_LAYER, "encoder layer for the content loss"),
-        Option("encoder", "vgg19", "feature encoder: a registered name ('vgg19', 'random') or a FeatureEncoder"),
+        Option("encoder", DEFAULT_ENCODER, f"feature encoder: a registered name ({', '.join(map(repr, BUILTIN_ENCODERS))}) or a FeatureEncoder"),
         Option("style_size", None, "long side of the style image at full output size, in pixels", shown="the output's"),
         Option("style_weights", None, "one weight per style image when several are given; their Gram matrices "
                "are blended", shown="equal"),
@@ -359,7 +360,7 @@ class GatysBackend:
         if isinstance(encoder, FeatureEncoder):
             return encoder.to(device).eval().requires_grad_(False)
         if not isinstance(encoder, str):
-            raise UsageError(f"encoder={encoder!r} must be an encoder name such as 'vgg19' or 'random', or a FeatureEncoder")
+            raise UsageError(f"encoder={encoder!r} must be an encoder name such as {' or '.join(map(repr, BUILTIN_ENCODERS))}, or a FeatureEncoder")
         return _builtin_encoder(encoder, str(device))
 
     def warmup(self, device) -> None:

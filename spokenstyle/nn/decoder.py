@@ -26,6 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..encoders import DEFAULT as DEFAULT_ENCODER
 from ..errors import UsageError, WeightsError
 
 FORMAT = "spokenstyle.adain_decoder/1"
@@ -209,7 +210,7 @@ def shipped_path(encoder: str) -> Path:
     return WEIGHTS_DIR / f"adain_decoder_{encoder}.safetensors"
 
 
-def pretrained(encoder: str = "vgg19", weights: str | os.PathLike | None = None) -> AdaINDecoder:
+def pretrained(encoder: str = DEFAULT_ENCODER, weights: str | os.PathLike | None = None) -> AdaINDecoder:
     """The decoder for ``encoder``: ``weights`` if given, else the one shipped in the package.
 
     The returned module carries ``encoder_name``, ``encoder_fingerprint`` and ``info`` from

@@ -40,7 +40,7 @@ import pluggy
 
 from . import hookspecs
 from ..errors import SpokenstyleError, UsageError
-from .protocols import ContractError, PluginError, check as check_contract
+from .protocols import KINDS, ContractError, PluginError, check as check_contract  # noqa: F401 (KINDS: spokenstyle.plugins.manager.KINDS)
 
 ENTRY_POINT_GROUP = "spokenstyle"
 BUILTIN_PLUGIN = "builtins"
@@ -48,13 +48,6 @@ BUILTIN_PLUGIN = "builtins"
 #: plugins), so the manager never imports the components it registers.
 BUILTIN_MODULE = "spokenstyle.builtins"
 
-#: kind -> (hook name, words for messages)
-KINDS: dict[str, tuple[str, str]] = {
-    "text_encoder": ("register_text_encoders", "text encoder"),
-    "generator": ("register_generators", "generator"),
-    "style_backend": ("register_style_backends", "style backend"),
-    "feature_encoder": ("register_feature_encoders", "feature encoder"),
-}
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 
@@ -106,7 +99,7 @@ class PluginInfo:
 
 @dataclass
 class Component:
-    """A registered text encoder, generator or style backend."""
+    """A registered component: a text encoder, generator, style backend or feature encoder."""
 
     kind: str
     name: str
@@ -162,8 +155,10 @@ class PluginManager:
     """Finds plugins and holds the components they register.
 
     >>> pm = PluginManager(entry_points=False)  # built-ins only
-    >>> pm.names("style_backend")
-    ['adain', 'gatys', 'grade']
+    >>> pm.names("feature_encoder")
+    ['random', 'vgg19']
+    >>> {"adain", "gatys", "grade", "transform"} <= set(pm.names("style_backend"))
+    True
     """
 
     def __init__(

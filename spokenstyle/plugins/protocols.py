@@ -40,14 +40,17 @@ from ..errors import SpokenstyleError, UsageError
 #: Keyword arguments the engine itself passes to a backend's ``stylize``; no option may use them.
 RESERVED_OPTIONS = frozenset({"content", "intent", "style", "seed", "engine"})
 
-#: Component kinds, in the words messages use.
-KIND_WORDS = {
-    "text_encoder": "text encoder",
-    "style_backend": "style backend",
-    "generator": "generator",
-    "feature_encoder": "feature encoder",
-    "command": "command",
+#: The one kind table: component kind -> (the hook that registers it, the words messages use).
+#: The plugin manager keeps a registry per kind listed here, in this order.
+KINDS: dict[str, tuple[str, str]] = {
+    "text_encoder": ("register_text_encoders", "text encoder"),
+    "generator": ("register_generators", "generator"),
+    "style_backend": ("register_style_backends", "style backend"),
+    "feature_encoder": ("register_feature_encoders", "feature encoder"),
 }
+#: Every kind :func:`check` knows, in the words messages use: the component kinds, and CLI
+#: commands (``register_commands``), which the CLI's command registry holds instead.
+KIND_WORDS = {**{kind: words for kind, (_hook, words) in KINDS.items()}, "command": "command"}
 
 
 class PluginError(SpokenstyleError):

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..encoders import BUILTIN as BUILTIN_ENCODERS, DEFAULT as DEFAULT_ENCODER
 from ..errors import UsageError
+from . import DEFAULT_SIZE  # noqa: F401 (the default long side; spokenstyle.quality.evaluation.DEFAULT_SIZE)
 
-#: The default long side images are measured at.
-DEFAULT_SIZE = 512
 #: The smallest --size: relu5_1 has a stride of 16 and SSIM a 7-pixel window.
 MIN_SIZE = 32
 #: The smallest side any image may have after sizing (relu5_1 must keep one position).
@@ -226,7 +226,7 @@ def check_size(size: Any) -> int:
 
 
 # ----------------------------------------------------------------------------- evaluate
-def load_encoder(encoder: Any = "vgg19", device: str = "cpu"):
+def load_encoder(encoder: Any = DEFAULT_ENCODER, device: str = "cpu"):
     """A feature encoder by registered name (or one given as is), in eval mode on ``device``."""
     from ..core.device import resolve_device
     from ..encoders import FeatureEncoder
@@ -235,7 +235,7 @@ def load_encoder(encoder: Any = "vgg19", device: str = "cpu"):
     if isinstance(encoder, FeatureEncoder):
         return encoder.eval().requires_grad_(False).to(resolve_device(device))
     if not isinstance(encoder, str):
-        raise UsageError(f"encoder={encoder!r} must be a registered name (e.g. 'vgg19', 'random') or a FeatureEncoder")
+        raise UsageError(f"encoder={encoder!r} must be a registered name (e.g. {', '.join(map(repr, BUILTIN_ENCODERS))}) or a FeatureEncoder")
     from ..plugins.manager import get_plugin_manager
 
     return load_encoder_named(encoder, plugins=get_plugin_manager()).to(resolve_device(device))
@@ -246,7 +246,7 @@ def evaluate(
     style: Any,
     output: Any,
     *,
-    encoder: Any = "vgg19",
+    encoder: Any = DEFAULT_ENCODER,
     size: int = DEFAULT_SIZE,
     device: str = "cpu",
     progress: bool = False,

@@ -407,3 +407,13 @@ def test_broken_plugin_does_not_break_the_cli(tmp_path):
     assert len(warning_lines) == 1 and "spokenstyle-bad 2.0" in warning_lines[0]
     proc = run_cli("plugins", env={"PYTHONPATH": pythonpath, "SPOKENSTYLE_STRICT_PLUGINS": "1"})
     assert proc.returncode == 2 and len(stderr_lines(proc)) == 1 and "needs libfoo" in proc.stderr
+
+
+def test_manager_docstring_examples_run():
+    """The manager's doctest (built-in names) is what the registry holds now."""
+    import doctest
+
+    import spokenstyle.plugins.manager as manager
+
+    result = doctest.testmod(manager)
+    assert result.attempted >= 3 and result.failed == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import operator
 
 from ...core.intent import MEDIA
+from ...core.plan import check_seed
 from ...errors import UsageError
 
 MIN_SIZE = 16
@@ -38,14 +39,9 @@ def _check_size(size) -> tuple[int, int]:
 
 
 def _check_seed(seed) -> int:
-    if seed is None:
-        return 0
-    if isinstance(seed, bool):
-        raise UsageError(f"seed={seed!r} must be an int (or None for 0)")
-    try:
-        return operator.index(seed)
-    except TypeError:
-        raise UsageError(f"seed={seed!r} must be an int (or None for 0)") from None
+    """``seed=`` by the one seed rule (:func:`spokenstyle.core.plan.check_seed`); None draws seed 0."""
+    seed = check_seed(seed)
+    return 0 if seed is None else seed
 
 
 def _check_medium(medium) -> str:
