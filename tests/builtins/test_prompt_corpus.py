@@ -48,9 +48,11 @@ TOL = {"warm": 0.003, "lum": 0.005, "con": 0.003, "sat": 0.003}
 _CHECKS = tuple(f"{s}{op}" for s in TOL for op in "+-=<>^") + ("mono", "clip<=", "crush<=", "skin<", "same")
 
 
-def _lines() -> list[tuple[str, str, str, list[str], str]]:
+def read_lines(paths) -> list[tuple[str, str, str, list[str], str]]:
+    """(where, prompt, expectations as written, checks, reference) for every line of ``paths``;
+    a malformed line or an unknown check raises, naming the file and line."""
     out = []
-    for path in sorted(CORPUS.glob("*.tsv")):
+    for path in paths:
         for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if not raw.strip() or raw.lstrip().startswith("#"):
                 continue
@@ -69,7 +71,7 @@ def _lines() -> list[tuple[str, str, str, list[str], str]]:
     return out
 
 
-LINES = _lines()
+LINES = read_lines(sorted(CORPUS.glob("*.tsv")))
 
 
 @functools.lru_cache(maxsize=1)
@@ -89,7 +91,7 @@ def _photos() -> torch.Tensor:
 
 
 @contextlib.contextmanager
-def _one_thread():
+def one_thread():
     """On 128-px images thread start-up and contention cost more than they save: on a busy
     2-core machine one render took 30 ms with one thread and 0.9 s with two."""
     threads = torch.get_num_threads()
@@ -192,6 +194,6 @@ def test_corpus_is_big_and_covers_every_class():
 
 @pytest.mark.parametrize("where, prompt, expect_text, expect, ref", LINES, ids=[line[0] for line in LINES])
 def test_corpus_line(where, prompt, expect_text, expect, ref):
-    with _one_thread():
+    with one_thread():
         failures = check_line(prompt, expect, ref)
     assert not failures, f"{prompt!r} ({expect_text}): " + "; ".join(failures) + "\n" + _engine().encode(prompt).describe()

@@ -22,6 +22,7 @@ class Term:
     directed: bool = False
     region: str = ""  # what a protect term keeps
     notes: list[str] = field(default_factory=list)
+    also: list[str] = field(default_factory=list)  # words of later clauses that act on it ("压一压")
 
     @property
     def factor(self) -> float:
@@ -51,6 +52,8 @@ class _State:
     too: bool = False
     reduce: bool = False
     keep: bool = False
+    copula: bool = False  # "it's", "is": the next state word describes the photo (a complaint)
+    fix: bool = False  # "fix it", 修一下: acts on a complaint, else nothing
     words: list[str] = field(default_factory=list)
 
     @property
@@ -89,12 +92,54 @@ def parse(tokens: list[Token]) -> tuple[list[Clause], list[str]]:
         clause, pending = _parse_clause(chunk, ignored)
         chunk = []
         host = next((c for c in reversed(clauses) if c.terms), None)
-        if not clause.terms and not pending.empty and host is not None and _afterthought(pending, host):
+        if not clause.terms and not pending.empty and host is not None and (
+            _acts_on_complaint(pending, host) or _afterthought(pending, host)
+        ):
             continue
-        if not pending.empty:
+        if clause.terms and not pending.empty and _acts_on_complaint(pending, clause):
+            pending = _State()  # "too bright bring it down": the verb after the complaint, one clause
+        if not pending.empty and not _only_fix(pending):
             clause.stray.append(" ".join(pending.words))
         clauses.append(clause)
     return clauses, ignored
+
+
+def _only_fix(state: _State) -> bool:
+    """"fix it" with nothing to fix: said, and nothing to do (as before there was a complaint)."""
+    return state.fix and not (state.directed or state.neg or state.limit or state.too or state.reduce or state.keep)
+
+
+def _acts_on_complaint(state: _State, host: Clause) -> bool:
+    """A clause of verbs alone after a complaint ("过曝了，压一压", "it's blown out, bring it down",
+    "too dark, fix it") acts on the complained-of attribute, in the complaint's direction; its
+    degree, if it has one, replaces the complaint's. False when ``host`` has no complaint."""
+    if state.neg or state.limit or state.too or state.reduce or state.keep:
+        return False
+    if not (state.directed or state.fix or state.degree is not None):
+        return False
+    term = next((t for t in reversed(host.terms) if t.mode == "too"), None)
+    if term is None:
+        return False
+    words = "".join(state.words) if all(not w.isascii() for w in state.words) else " ".join(state.words)
+    move = complaint_move(term)
+    ways = ", ".join(f"{attr} {'up' if v > 0 else 'down'}" for attr, v in move.items() if v)
+    note = f"'{words}' after the complaint '{term.surface}' acts on it: {ways}"
+    main = max(move.values(), key=abs, default=0.0)
+    if state.directed and main * state.sign < 0:
+        note += f" (the complaint's direction, not the verb's)"
+    if state.degree is not None:
+        note += f", degree x{state.degree:g}" + (f" instead of x{term.degree:g}" if term.degree is not None else "")
+        term.degree = state.degree
+    term.notes.append(note)
+    term.also.append(words)
+    return True
+
+
+def complaint_move(term: Term) -> dict[str, float]:
+    """What a complaint (mode ``too``) does: the amounts of its word, the other way."""
+    sign = term.sign if term.directed else 1.0
+    scale = -sign * (term.degree if term.degree is not None else 1.0)
+    return {k: v * scale for k, v in term.lex.amounts}
 
 
 def _afterthought(state: _State, host: Clause) -> bool:
@@ -121,14 +166,33 @@ def _parse_clause(chunk: list[Token], ignored: list[str]) -> tuple[Clause, _Stat
     clause = Clause()
     state = _State()
     last: Term | None = None  # the term a following 一点 / 高 / 不变 may still modify
+    last_at = -2  # the index of the token that last made or directed ``last`` (for 了)
     for index, tok in enumerate(chunk):
         lex = tok.lex
         if lex is None:
             ignored.append(tok.surface)
-            last = None
+            last, state.copula = None, False
             continue
         kind = lex.kind
         if kind == "stop":
+            if tok.surface in _REQUESTS:
+                state.copula = False  # "it's ... make it warmer": a request, not a description
+            continue
+        if kind == "copula":
+            state.copula = True
+            continue
+        if kind == "particle":  # 过曝了, 颜色淡了, 饱和度高了, 过曝咗: a complaint at the end of a clause
+            if last is not None and last_at == index - 1 and _next_kind(chunk, index) is None:
+                _complain(last)
+            continue
+        if kind == "post_too":  # 光得滞, 亮过头了
+            if last is not None and last_at == index - 1 and last.mode == "add" and _is_state(last, any_word=True):
+                last.mode = "too"
+                last.attach(tok.surface, tok.cjk)
+            continue
+        if kind == "fix":
+            state.fix = True
+            state.words.append(tok.surface)
             continue
         if kind == "degree":
             if _post_degree(tok, chunk, index, last, state):
@@ -139,7 +203,7 @@ def _parse_clause(chunk: list[Token], ignored: list[str]) -> tuple[Clause, _Stat
                 last.attach(tok.surface, tok.cjk)  # "warm this up": the particle agrees with the verb
                 continue
             if _post_direction(tok, last, state):
-                state = _State()
+                state, last_at = _State(), index
                 continue
             state.sign *= lex.factor
             state.directed = True
@@ -159,7 +223,11 @@ def _parse_clause(chunk: list[Token], ignored: list[str]) -> tuple[Clause, _Stat
                 continue
             if not clause.terms or term is not clause.terms[-1]:
                 clause.terms.append(term)
-            state, last = _State(), term
+            if state.copula and lex.kind in ("attr", "hazard", "noun") and term.mode == "add":
+                _complain(term)  # "it's blown out", "the photo is overexposed", "it's low contrast"
+            if tok.cjk and tok.surface.endswith(("了", "咗")) and _next_kind(chunk, index) is None:
+                _complain(term)  # 爆了: the particle is part of the word
+            state, last, last_at = _State(), term, index
             continue
         state.words.append(tok.surface)
     _mark_topics(clause)
@@ -198,6 +266,8 @@ def _post_direction(tok: Token, last: Term | None, state: _State) -> bool:
         last.mode = state.mode
     if last.mode == "topic":
         last.mode = "add"
+    if state.copula and last.mode == "add":
+        last.mode = "too"  # "the contrast is low": a complaint
     last.attach(glue("".join(state.words), tok.surface, tok.cjk) if state.words else tok.surface, tok.cjk)
     return True
 
@@ -238,6 +308,24 @@ def _content(tok: Token, state: _State, clause: Clause, next_kind: str | None) -
 
 
 _PARTICLES = frozenset(phrases(V.PARTICLES))
+#: Stopwords that start a request: a copula before them ("it's ... make it warmer") describes nothing.
+_REQUESTS = frozenset("make makes want wanna need needs should could would please pls plz give turn get be "
+                      "let's lets apply put use can i id i'd".split())
+#: Verbs of editing that start a Chinese word (调暗, 提亮, 压暗): with 了 they report an edit, not a state.
+_VERB_PREFIXES = tuple("调提压加降减增拉收")
+
+
+def _is_state(term: Term, any_word: bool = False) -> bool:
+    """Whether ``term`` names a state of the photo that 了 can complain about."""
+    if term.lex.kind in ("attr", "hazard"):
+        return any_word or not (len(term.word) > 1 and term.word.startswith(_VERB_PREFIXES))
+    return term.lex.kind == "noun" and term.directed
+
+
+def _complain(term: Term) -> None:
+    """Read ``term`` as a complaint: the photo *is* that, so the look moves away from it."""
+    if term.mode in ("add", "too") and _is_state(term):
+        term.mode = "too"
 _MODIFIER_KINDS = ("degree", "dir", "neg", "limit", "too", "reduce")
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from ...intent import StyleIntent
 from . import vocabulary as V
-from .parse import Clause, Term
+from .parse import Clause, Term, complaint_move
 from .tokenize import SUGGESTIBLE, is_cjk, is_symbol
 
 
@@ -32,8 +32,12 @@ class _Effect:
     label: str = ""  # "look dreamy", "medium watercolor, with its colour look"
     degree: float | None = None
     palette: tuple[str, ...] | None = None
+    complaint: bool = False
 
     def note(self) -> str:
+        if self.complaint:  # "'过曝' is a complaint: exposure down (exposure -0.40)"
+            ways = ", ".join(f"{k} {'up' if v > 0 else 'down'}" for k, v in self.amounts.items() if v)
+            return f"'{self.surface}' is a complaint: {ways or 'no change'} ({_fmt(self.amounts)})"
         detail = f" (x{self.degree:g})" if self.degree not in (None, 1.0) else ""
         label = f"{self.label}: " if self.label else ""
         return f"'{self.surface}' -> {label}{_fmt(self.amounts)}{detail}"
@@ -78,6 +82,7 @@ def resolve(clauses: list[Clause], *, prompt: str, ignored: list[str], notes: li
     for clause in clauses:
         for term in clause.terms:
             r.understood.append(term.surface)
+            r.understood.extend(term.also)
             _resolve_term(term, r)
             r.notes.extend(term.notes)
         r.notes.extend(f"'{w}' had nothing to modify" for w in clause.stray)
@@ -159,11 +164,13 @@ def _resolve_term(term: Term, r: _Resolution) -> None:
             r.cap(attr, 1 if amount * sign > 0 else -1, cap, phrase)
         if lex.kind != "medium":  # "not too watercolor": still watercolor, its look limited
             return
-    if mode in ("too", "reduce"):
+    if mode == "too":  # 太暗, 过曝了, "it's blown out": the photo is that; move away from it
+        r.effect(_Effect(phrase, complaint_move(term), label="a complaint", complaint=True))
+        return
+    if mode == "reduce":
         sign = term.sign if term.directed else 1.0
         scale = -sign * (term.degree if term.degree is not None else 1.0)
-        label = f"the photo is too {term.word}, so" if mode == "too" else "less of it than the photo has"
-        r.effect(_Effect(phrase, {k: v * scale for k, v in amounts.items()}, label=label))
+        r.effect(_Effect(phrase, {k: v * scale for k, v in amounts.items()}, label="less of it than the photo has"))
         return
     effect = _Effect(phrase, {k: v * term.factor for k, v in amounts.items()}, degree=term.degree, palette=lex.palette)
     if lex.kind == "medium":
@@ -191,7 +198,7 @@ def _sum(r: _Resolution) -> tuple[dict[str, float], list[str] | None]:
     """Per-attribute totals; a look or medium named twice counts once, at its strongest."""
     strongest: dict[str, _Effect] = {}
     for effect in r.effects:
-        if not effect.label or effect.label.startswith(("the photo", "less of", "no colour")):
+        if not effect.label or effect.label.startswith(("a complaint", "less of", "no colour")):
             continue
         kept = strongest.get(effect.label)
         if kept is None:

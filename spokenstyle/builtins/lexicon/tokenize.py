@@ -24,7 +24,8 @@ from .hanzi import to_simplified
 class Lexeme:
     """What one vocabulary phrase means."""
 
-    #: attr noun look medium flag hazard region keep degree dir neg limit too reduce stop clause
+    #: attr noun look medium flag hazard region keep degree dir neg limit too reduce stop clause,
+    #: and the complaint grammar: copula ("it's"), particle (了, 咗), post_too (得滞), fix ("fix it")
     kind: str
     name: str = ""  # attribute (noun), look, medium, flag or region name
     amounts: tuple[tuple[str, float], ...] = ()  # attr/noun/look/medium/hazard
@@ -87,8 +88,18 @@ def _build() -> dict[tuple[str, ...], Lexeme]:
     unknown_post = post - {k for k, lex in table.items() if lex.kind == "degree"}
     if unknown_post:
         raise ValueError(f"POSTFIX_DEGREES lists {sorted(unknown_post)}, which DEGREES does not define")
+    objects = phrases(V.PHRASAL_OBJECTS)
     for spec, sign in V.DIRECTIONS.items():
         add(spec, Lexeme("dir", factor=float(sign)), f"DIRECTIONS[{sign}]")
+        for phrase in phrases(spec):  # "bring down" -> "bring it down", "tone them down"
+            words = phrase.split()
+            if len(words) == 2 and phrase.isascii():
+                for obj in objects:
+                    add(f"{words[0]} {obj} {words[1]}", Lexeme("dir", factor=float(sign)), f"DIRECTIONS[{sign}] ({obj})")
+    add(V.COPULAS, Lexeme("copula"), "COPULAS")
+    add(V.COMPLAINT_PARTICLES, Lexeme("particle"), "COMPLAINT_PARTICLES")
+    add(V.POST_TOO, Lexeme("post_too"), "POST_TOO")
+    add(V.FIXES, Lexeme("fix"), "FIXES")
     for spec, amounts in V.ADJECTIVES.items():
         add(spec, Lexeme("attr", amounts=tuple(amounts.items())), "ADJECTIVES")
     colour_nouns = {_key(p) for p in phrases(V.COLOUR_NOUNS)}
@@ -285,6 +296,9 @@ def tokenize(prompt: str) -> tuple[list[Token], list[str]]:
             lex = LEXICON.get(key)
             if lex is not None:
                 surface = _join(atoms[i : i + n], cjk[i : i + n])
+                if n == 1 and cjk[i] and lex.kind in ("dir", "attr") and atoms[i + 1 : i + 3] == ["一", atoms[i]]:
+                    surface += "一" + atoms[i]  # 压一压, 提一提, 暖一暖: a verb said twice is the verb
+                    n = 3
                 tokens.append(Token(lex, surface, cjk[i]))
                 i += n
                 break

@@ -40,7 +40,10 @@ ADJECTIVES: dict[str, dict[str, float]] = {
     #: Cantonese 靓 (pretty): livelier colour, a little punch.
     "靓|靓靓|靓丽": {"vibrance": 0.3, "saturation": 0.15, "contrast": 0.1},
     "dark|darker|darkest|darken|darken it|dim|dimmer|shadowy|gloomy|黑|暗|昏暗|压暗|深|暗沉|阴暗|调暗|变暗|压光|降光": {"brightness": -PLAIN},
-    "underexposed|underexpose|欠曝": {"exposure": -PLAIN},
+    "underexposed|underexpose|under exposed|欠曝|曝光不足": {"exposure": -PLAIN},
+    #: Too much colour as a state: with a copula or 了 a complaint ("it's oversaturated" -> less).
+    "oversaturated|over saturated|oversaturate": {"saturation": 1.5 * PLAIN},
+    "undersaturated|under saturated": {"saturation": -PLAIN},
     "lifted shadows|lift the shadows|lift shadows|open shadows|open up the shadows|"
     "提亮暗部|暗部提亮|阴影提亮": {"shadows": PLAIN},
     "crushed shadows|crush the shadows|deep shadows|deeper shadows|deep blacks|"
@@ -78,11 +81,11 @@ COLOUR_NOUNS = "color|colour|colors|colours|colouring|coloring|色彩|颜色|色
 #: Direction words: prefix ("more contrast", 提高对比度) or, for nouns, postfix (对比度高).
 DIRECTIONS: dict[str, int] = {
     "more|high|higher|boost|boosted|increase|increased|raise|up|add|extra|stronger|heavier|heavy|"
-    "crank up|crank|turn up|dial up|pump up|bump up|amp up|ramp up|jack up|push|push up|bring up|bring out|max out|"
+    "lift|lift up|crank up|crank|turn up|dial up|pump up|bump up|amp up|ramp up|jack up|push|push up|bring up|bring out|max out|"
     "高|提高|增加|加|加点|加强|增强|强|大|多|调高|拉高|提升|更多|多点|多一点|加深|提|增|拉|加大|调大": +1,
     "less|low|lower|reduce|reduced|decrease|decreased|down|fewer|weaker|lighter on|minimal|"
     "tone down|turn down|dial down|dial back|bring down|pull down|knock down|cut|cut down|cut back|ease off|ease up|back off|"
-    "pull back|take down|scale back|remove some|"
+    "pull back|take down|scale back|remove some|tame|calm down|rein in|settle down|"
     "低|降低|减少|减|弱|小|少|调低|拉低|减弱|少点|少一点|降|压低|减淡|调小|减小|弱化|淡化|收|收一收|压": -1,
 }
 
@@ -301,18 +304,18 @@ FLAGS: dict[str, str] = {
 
 #: Words that carry no meaning here and are skipped silently (not reported as ignored).
 STOPWORDS = (
-    "make|makes|making|it|its|it's|the|a|an|with|like|look|looks|looking|please|pls|plz|give|me|my|photo|"
+    "make|makes|making|it|the|a|an|with|like|look|looks|looking|please|pls|plz|give|me|my|photo|"
     "photos|picture|pictures|image|images|pic|pics|shot|this|that|these|to|of|in|on|for|feel|feeling|feels|vibe|vibes|"
-    "style|styled|stylized|effect|effects|tone|toned|tones|toning|some|just|be|is|are|should|could|can|want|i|id|i'd|"
-    "would|also|plus|then|get|turn|into|as|if|was|were|version|mood|look like|kind|sort|lot|overall|"
+    "style|styled|stylized|effect|effects|tone|toned|tones|toning|some|just|be|should|could|can|want|i|id|i'd|"
+    "would|also|plus|then|get|turn|into|as|if|version|mood|look like|kind|sort|lot|overall|"
     "everything|whole|thing|aesthetic|filter|grade|graded|grading|colour grading|color grading|feel like|"
     "put|apply|use|using|give it|let's|lets|go|going|do|want it|wanna|gonna|you|your|we|our|us|"
     "one|ish|palette|"
-    "的|了|一下|让|把|照片|图片|图|这张|这个|给我|请|帮我|弄|调|调成|变|变得|变成|得|要|感|风|风格|效果|色调|调子|样子|"
+    "的|一下|下来|下去|上来|起来|回来|回去|让|把|照片|图片|图|这张|这个|给我|请|帮我|弄|调|调成|变|变得|变成|得|要|感|风|风格|效果|色调|调子|样子|"
     "像|那种|一样|也|有|整体|画面|色|做成|做|成|一张|张|我|想|想要|感觉|氛围|点缀|吧|呢|啊|呀|哦|嗯|来|给|用|加上|带|"
     "整个|这|那|就|还|都|能|可以|希望|最好|更好|"
-    "嘅|咗|喇|啦|囉|啰|吖|嘞|噃|咩|呢张|呢|张相|呢张相|幅相|唔该|帮我整|整|整到|啱啱好|嘢|"
-    "fix|fix it|fix that|correct it|sort it out|them|needs|need|修一修|修一下|救一下|救回来|修正|"
+    "嘅|喇|啦|囉|啰|吖|嘞|噃|咩|呢张|呢|张相|呢张相|幅相|唔该|帮我整|整|整到|啱啱好|嘢|"
+    "them|needs|need|"
     "at all|whatsoever|only|natural|nice|good|great|better|beautiful|awesome|amazing|thanks|thank you|thx|lol|haha|maybe|"
     "perhaps|bro|dude|omg|ok|okay|now|here|from|all|any|out|"
     "自然|就好|就行|就够了|就够|就可以|即可|就好了|任何|好吗|好不好|谢谢|滤镜|质感|来个|一些些|好看|漂亮|美美|美美的|拜托|麻烦|哦哦"
@@ -342,6 +345,24 @@ EMOJI: dict[str, str] = {
 #: Particles of English phrasal verbs: after an adjective used as a verb ("warm this up",
 #: "cool it down", "brighten things up") they agree with it and change nothing.
 PARTICLES = "up|down"
+
+#: Complaints: a state word after a copula ("it's blown out", "the photo is overexposed", "the
+#: contrast is low") or before a clause-final 了 / Cantonese 咗 (过曝了, 颜色淡了, 过曝咗) names
+#: what is wrong with the photo, and the look moves away from it, like "too dark" / 太暗.
+COPULAS = (
+    "is|are|was|were|it's|its|that's|thats|it is|seems|seem|seems to be|seem to be|"
+    "got|gotten|getting|is getting|has gotten|has become|became|came out|comes out|turned out|turns out|ended up"
+)
+#: Sentence-final particles of a changed state (过曝了, 暗咗): after a state word at the end of a
+#: clause, a complaint; anywhere else, nothing.
+COMPLAINT_PARTICLES = "了|咗"
+#: Postfix "too much" (光得滞, 亮过头了): the word before it is a complaint.
+POST_TOO = "得滞|过头|过头了|过了头|得过分|过火|过火了|得太多"
+#: Verbs of repair: after a complaint they act on it ("it's blown out, fix it"); alone, nothing.
+FIXES = "fix|fix it|fix that|fix this|correct it|correct that|sort it out|repair it|修一修|修一下|修修|救一下|救回来|修正|整返好|执下|执一执"
+#: Object pronouns English phrasal verbs take between verb and particle ("bring it down",
+#: "tone them down"): DIRECTIONS phrases of two words are also read with one of these inside.
+PHRASAL_OBJECTS = "it|them|this|that|things|everything"
 
 #: Words and punctuation that end a clause: pending degree/negation words stop there.
 CLAUSE_WORDS = "but|and|though|although|yet|however|while|whereas|但|但是|不过|可是|而且|并且|和|还有|同时|然后|以及|又"
