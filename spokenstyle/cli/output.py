@@ -7,6 +7,7 @@ A library message names API arguments (``max_size=``); the CLI shows the flag th
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from typing import Any
@@ -63,6 +64,27 @@ def dumps(obj: Any, **kwargs: Any) -> str:
     unicode_ok = encoding.startswith(("utf", "gb18030"))
     return json.dumps(obj, ensure_ascii=not unicode_ok, **kwargs)
 
+
+
+def emit(record: Any) -> None:
+    """One --json record as one line, written whole.
+
+    Processes of a ``torchrun`` batch share one stdout pipe; ``print`` writes the record and its
+    newline separately (two system calls when Python runs unbuffered), so two processes' records
+    could land on one line. A single ``write`` of the whole line is atomic on a pipe up to
+    PIPE_BUF (4096 bytes on Linux), longer than any record.
+    """
+    line = dumps(record) + "\n"
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, ValueError, OSError):  # a test's capture, an io.StringIO
+        sys.stdout.write(line)
+        sys.stdout.flush()
+        return
+    sys.stdout.flush()  # whatever was printed before goes first
+    data = line.encode(sys.stdout.encoding or "utf-8", errors="backslashreplace")
+    while data:
+        data = data[os.write(fd, data):]
 
 
 def safe_streams() -> None:

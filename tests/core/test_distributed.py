@@ -66,7 +66,9 @@ def _folder(tmp_path):
 
 
 def _torchrun(*argv, tmp_path):
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    # Unbuffered, as many launchers run Python: print() would write a record and its newline in
+    # two system calls, and the two processes' records could share a line.
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
     return subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
          "-m", "spokenstyle", "stylize", *argv],

@@ -227,7 +227,7 @@ def test_empty_load_plugins_env_means_no_third_party_plugins(tmp_path, monkeypat
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         pm = PluginManager()
-    assert pm.names("style_backend") == ["adain", "gatys", "grade", "transform"]  # the built-ins only
+    assert pm.names("style_backend") == ["adain", "gatys", "grade", "magenta", "magenta26", "render", "transform"]  # the built-ins only
     assert all(p.status == "skipped" for p in pm.plugins if not p.builtin)
 
 
@@ -307,7 +307,7 @@ def test_bad_component_names_and_factories_fail_the_plugin():
     with isolated_plugins() as pm:
         with pytest.warns(PluginWarning, match="invalid"):
             pm.register(Bad(), name="bad")
-        assert pm.names("style_backend") == ["adain", "gatys", "grade", "transform"]  # the built-ins only
+        assert pm.names("style_backend") == ["adain", "gatys", "grade", "magenta", "magenta26", "render", "transform"]  # the built-ins only
 
 
 def test_unknown_component_says_did_you_mean():

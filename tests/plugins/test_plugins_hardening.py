@@ -125,7 +125,7 @@ def test_a_hook_raising_systemexit_leaves_the_plugin_out(use):
     use("ssb_hook")
     with pytest.warns(PluginWarning, match="plugin 'ssb_hook' .*failed to register its components.*SystemExit: 3"):
         pm = PluginManager()
-    assert pm.failures[0].name == "ssb_hook" and pm.names("style_backend") == ["adain", "gatys", "grade", "transform"]
+    assert pm.failures[0].name == "ssb_hook" and pm.names("style_backend") == ["adain", "gatys", "grade", "magenta", "magenta26", "render", "transform"]
 
 
 def test_colliding_names_break_only_that_name(use, capsys, tmp_path):

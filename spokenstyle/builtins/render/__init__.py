@@ -38,8 +38,8 @@ import torch
 import torch.nn.functional as F
 
 from ...errors import UsageError
-from ...intent import StyleIntent
-from ...protocols import Option, Options
+from ...core.intent import StyleIntent
+from ...plugins.protocols import Option, Options
 
 #: Every medium this backend can render (``--backend render`` with any of them).
 RENDERED: tuple[str, ...] = (
@@ -48,7 +48,7 @@ RENDERED: tuple[str, ...] = (
 )
 #: The media ``render`` is the planner's default for (priority above ``adain``'s): chosen by
 #: measurement and by looking at held-out photos (benchmarks/RESULTS.md, docs/images/render-vs-opencv.jpg).
-DEFAULT_MEDIA: tuple[str, ...] = RENDERED
+DEFAULT_MEDIA: tuple[str, ...] = ()
 
 DEFAULT_WORK_SIZE = 1536
 
