@@ -24,7 +24,7 @@ from typing import Any
 
 from ..errors import SpokenstyleError, UsageError
 from ..image import imageio
-from .output import cli_words, dumps, printable
+from .output import cli_words, emit, printable
 
 
 def add_commands(cli) -> None:
@@ -280,156 +280,206 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
 
 
 def _stylize(args: argparse.Namespace, ranks: Any, tally: list[int]) -> int:
-    from tqdm import tqdm
+    """This process's part of the run (all of it without torchrun): ``tally`` gets its counts."""
+    run = _StylizeRun(args, ranks)
+    run.collect_inputs()
+    run.plan_outputs()
+    run.check_files()
+    run.start()
+    run.run_each_photo()
+    return run.summarise(tally)
 
-    from ..core.engine import Engine
 
-    _check_numbers(args)
-    look = _given_look(args)
-    inputs, batch = _expand_inputs(args.inputs)
-    outputs = _output_paths(inputs, args.output, batch)
-    _refuse_replacing_inputs(args, inputs, outputs)
-    _refuse_replacing_with_look(args, inputs, outputs)
-    failures: dict[int, str] = {}
-    for i, src in enumerate(inputs):  # headers only: fail before writing anything
-        try:
-            imageio.open_image(src, max_pixels=None).close()
-        except SpokenstyleError as exc:
-            if not batch:
-                raise
-            failures[i] = str(exc)  # a batch goes on without it, and says so
-    for style_path in args.style or ():
-        imageio.open_image(style_path, max_pixels=None, what="--style").close()
-    if args.mask is not None:
-        _check_mask(args.mask, [src for i, src in enumerate(inputs) if i not in failures])
-    options = dict(args.options or [])
-    if batch:
-        folder = outputs[0].parent
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UsageError(f"cannot create output folder '{folder}': {exc.strerror or exc}") from None
-    else:
-        parent = outputs[0].parent
-        if not parent.is_dir():
-            raise UsageError(f"cannot write '{outputs[0]}': folder '{parent}' does not exist; create it first")
-    if not os.access(outputs[0].parent, os.W_OK):
-        raise UsageError(f"cannot write to folder '{outputs[0].parent}': permission denied")
+class _StylizeRun:
+    """One ``spokenstyle stylize`` run, stage by stage: collect the inputs, plan where each output
+    goes, check every file and folder before anything is written, start the engine (the prompt
+    is encoded and planned once for the whole batch), run each photo, summarise.
 
-    from ..core import distributed
+    A batch goes on past a photo that fails (``failures``: input index -> message); one photo's
+    failure is raised as it is."""
 
-    mine = distributed.shard(range(len(inputs)), ranks)  # every photo in one process
-    device = distributed.process_device(args.device, ranks)  # one GPU per process on its machine
-    engine = Engine(text_encoder=args.text_encoder, device=device, max_pixels=args.max_pixels)
-    if look is None:  # the prompt is encoded and planned once, for every photo of a batch
-        look = engine.look(
-            args.prompt or "",
-            backend=args.backend or "auto",  # validated against the installed backends here
-            strength=1.0 if args.strength is None else args.strength,
-            preserve_color=args.preserve_color,
-            seed=args.seed,
-            options=options,  # validated before anything is written
-            style=args.style is not None,
+    def __init__(self, args: argparse.Namespace, ranks: Any) -> None:
+        self.args, self.ranks = args, ranks
+        self.failures: dict[int, str] = {}
+        self.written = self.skipped = 0
+        self.look: Any = None
+        self.inputs: list[Path] = []
+        self.outputs: list[Path] = []
+        self.batch = False
+
+    # ------------------------------------------------------------ before anything is written
+    def collect_inputs(self) -> None:
+        """Every flag checked, the ``--look`` file read, the input files found (folders listed)."""
+        _check_numbers(self.args)
+        self.look = _given_look(self.args)
+        self.inputs, self.batch = _expand_inputs(self.args.inputs)
+
+    def plan_outputs(self) -> None:
+        """An output path per input; none may replace an input (without --overwrite), a style
+        image, the mask or the ``--save-look`` file."""
+        self.outputs = _output_paths(self.inputs, self.args.output, self.batch)
+        _refuse_replacing_inputs(self.args, self.inputs, self.outputs)
+        _refuse_replacing_with_look(self.args, self.inputs, self.outputs)
+
+    def check_files(self) -> None:
+        """Every input's, style image's and the mask's header read, and the output folder made
+        (a batch) or found (one photo) and writable. A batch notes an unreadable input and goes on."""
+        args = self.args
+        for i, src in enumerate(self.inputs):  # headers only: fail before writing anything
+            try:
+                imageio.open_image(src, max_pixels=None).close()
+            except SpokenstyleError as exc:
+                if not self.batch:
+                    raise
+                self.failures[i] = str(exc)  # a batch goes on without it, and says so
+        for style_path in args.style or ():
+            imageio.open_image(style_path, max_pixels=None, what="--style").close()
+        if args.mask is not None:
+            _check_mask(args.mask, [src for i, src in enumerate(self.inputs) if i not in self.failures])
+        if self.batch:
+            folder = self.outputs[0].parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UsageError(f"cannot create output folder '{folder}': {exc.strerror or exc}") from None
+        else:
+            parent = self.outputs[0].parent
+            if not parent.is_dir():
+                raise UsageError(f"cannot write '{self.outputs[0]}': folder '{parent}' does not exist; create it first")
+        if not os.access(self.outputs[0].parent, os.W_OK):
+            raise UsageError(f"cannot write to folder '{self.outputs[0].parent}': permission denied")
+
+    # ------------------------------------------------------------------------------ running
+    def start(self) -> None:
+        """This process's photos, the engine on its device, the look (planned once, for every
+        photo of the batch; ``--save-look`` writes it) and the progress bar."""
+        from tqdm import tqdm
+
+        from ..core import distributed
+        from ..core.engine import Engine
+
+        args, ranks = self.args, self.ranks
+        self.mine = distributed.shard(range(len(self.inputs)), ranks)  # every photo in one process
+        device = distributed.process_device(args.device, ranks)  # one GPU per process on its machine
+        self.engine = Engine(text_encoder=args.text_encoder, device=device, max_pixels=args.max_pixels)
+        if self.look is None:  # the prompt is encoded and planned once, for every photo of a batch
+            self.look = self.engine.look(
+                args.prompt or "",
+                backend=args.backend or "auto",  # validated against the installed backends here
+                strength=1.0 if args.strength is None else args.strength,
+                preserve_color=args.preserve_color,
+                seed=args.seed,
+                options=dict(args.options or []),  # validated before anything is written
+                style=args.style is not None,
+            )
+        if args.save_look is not None and ranks.main:
+            self.look.save(args.save_look)
+        if not args.quiet and not args.json and ranks.main:
+            print(printable(self.look.describe()))
+        # A progress bar for batches, on stderr, only on a terminal (tqdm's disable=None).
+        self.bar = tqdm(
+            total=len(self.mine), unit="photo", file=sys.stderr,
+            disable=True if (args.quiet or not self.batch or not ranks.main) else None,
+            dynamic_ncols=True,
         )
-    if args.save_look is not None and ranks.main:
-        look.save(args.save_look)
-    if not args.quiet and not args.json and ranks.main:
-        print(printable(look.describe()))
-    # A progress bar for batches, on stderr, only on a terminal (tqdm's disable=None).
-    bar = tqdm(
-        total=len(mine), unit="photo", file=sys.stderr,
-        disable=True if (args.quiet or not batch or not ranks.main) else None,
-        dynamic_ncols=True,
-    )
 
-    def say(line: str, *, error: bool = False) -> None:
-        if batch:
-            bar.write(printable(line), file=sys.stderr if error else sys.stdout)
+    def run_each_photo(self) -> None:
+        """Each of this process's photos stylized and written, skipped, or noted as failed."""
+        try:
+            for i in self.mine:
+                self._run_photo(i)
+                self.bar.update(1)
+        finally:
+            self.bar.close()
+
+    def _run_photo(self, i: int) -> None:
+        args = self.args
+        src, dst = self.inputs[i], self.outputs[i]
+        if i in self.failures:
+            self._failed(i, src, dst, self.failures[i])
+            return
+        if (args.skip_existing or self.ranks.world > 1) and dst.exists():
+            kept_by = "--skip-existing" if args.skip_existing else "torchrun resumes"
+            self.skipped += 1
+            if args.json:
+                emit({"input": str(src), "output": str(dst), "skipped": f"the output exists ({kept_by})"})
+            elif not args.quiet:
+                self._say(f"skipped {src}: '{dst}' exists ({kept_by})")
+            return
+        try:
+            result = self.engine.stylize(
+                str(src),
+                style=(args.style[0] if len(args.style) == 1 else args.style) if args.style else None,
+                max_size=args.max_size,
+                mask=args.mask,
+                mask_feather=args.mask_feather,
+                look=self.look,
+            )
+            result.save(dst, quality=args.quality)
+        except SpokenstyleError as exc:
+            if not self.batch:
+                raise
+            self._failed(i, src, dst, str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - one photo's bug must not end a batch
+            if not self.batch:
+                raise
+            self._failed(i, src, dst, f"internal error: {type(exc).__name__}: {exc}")
+            return
+        self.written += 1
+        self._report_written(src, dst, result)
+
+    def _report_written(self, src: Path, dst: Path, result: Any) -> None:
+        args = self.args
+        seconds = result.timings["stylize"]
+        if args.json:
+            width, height = result.images[0].size
+            record = {
+                "input": str(src),
+                "output": str(dst),
+                "backend": "+".join(result.backends),
+                "backends": result.backends,
+                "seconds": round(seconds, 6),
+                "width": width,
+                "height": height,
+                "notes": result.notes,
+                "preserve_color": result.preserve_color,
+                "options": result.options,
+                "mask": args.mask,
+                "look": args.look,
+                "intent": result.intent.to_dict(),
+            }
+            emit(record)
+        elif not args.quiet:
+            self._say(f"wrote {dst} ({' -> '.join(result.backends)}, {seconds:.3f} s)")
+
+    def _say(self, line: str, *, error: bool = False) -> None:
+        if self.batch:
+            self.bar.write(printable(line), file=sys.stderr if error else sys.stdout)
         else:
             print(printable(line), file=sys.stderr if error else sys.stdout)
 
-    def failed(i: int, src: Path, dst: Path, message: str) -> None:
-        failures[i] = message
-        if args.json:
-            print(dumps({"input": str(src), "output": str(dst), "error": message}), flush=True)
-        say(f"spokenstyle stylize: error: {src}: {cli_words(message)}", error=True)
+    def _failed(self, i: int, src: Path, dst: Path, message: str) -> None:
+        self.failures[i] = message
+        if self.args.json:
+            emit({"input": str(src), "output": str(dst), "error": message})
+        self._say(f"spokenstyle stylize: error: {src}: {cli_words(message)}", error=True)
 
-    written = skipped = 0
-    skip_existing = args.skip_existing or ranks.world > 1
-    kept_by = "--skip-existing" if args.skip_existing else "torchrun resumes"
-    mine_set = set(mine)
-    try:
-        for i in mine:
-            src, dst = inputs[i], outputs[i]
-            if i in failures:
-                failed(i, src, dst, failures[i])
-                bar.update(1)
-                continue
-            if skip_existing and dst.exists():
-                skipped += 1
-                if args.json:
-                    print(dumps({"input": str(src), "output": str(dst), "skipped": f"the output exists ({kept_by})"}), flush=True)
-                elif not args.quiet:
-                    say(f"skipped {src}: '{dst}' exists ({kept_by})")
-                bar.update(1)
-                continue
-            try:
-                result = engine.stylize(
-                    str(src),
-                    style=(args.style[0] if len(args.style) == 1 else args.style) if args.style else None,
-                    max_size=args.max_size,
-                    mask=args.mask,
-                    mask_feather=args.mask_feather,
-                    look=look,
-                )
-                result.save(dst, quality=args.quality)
-            except SpokenstyleError as exc:
-                if not batch:
-                    raise
-                failed(i, src, dst, str(exc))
-                bar.update(1)
-                continue
-            except Exception as exc:  # noqa: BLE001 - one photo's bug must not end a batch
-                if not batch:
-                    raise
-                failed(i, src, dst, f"internal error: {type(exc).__name__}: {exc}")
-                bar.update(1)
-                continue
-            written += 1
-            seconds = result.timings["stylize"]
-            if args.json:
-                width, height = result.images[0].size
-                record = {
-                    "input": str(src),
-                    "output": str(dst),
-                    "backend": "+".join(result.backends),
-                    "backends": result.backends,
-                    "seconds": round(seconds, 6),
-                    "width": width,
-                    "height": height,
-                    "notes": result.notes,
-                    "preserve_color": result.preserve_color,
-                    "options": result.options,
-                    "mask": args.mask,
-                    "look": args.look,
-                    "intent": result.intent.to_dict(),
-                }
-                print(dumps(record), flush=True)
-            elif not args.quiet:
-                say(f"wrote {dst} ({' -> '.join(result.backends)}, {seconds:.3f} s)")
-            bar.update(1)
-    finally:
-        bar.close()
-    failures = {i: m for i, m in failures.items() if i in mine_set}
-    tally[:] = [written, skipped, len(failures), len(mine)]
-    if batch and ranks.world == 1:
-        summary = f"{written} written, {skipped} skipped, {len(failures)} failed, of {len(inputs)} photos"
-        if failures:
-            names = ", ".join(str(inputs[i]) for i in sorted(failures)[:5]) + (", ..." if len(failures) > 5 else "")
-            print(printable(f"spokenstyle stylize: {summary}; failed: {names}"), file=sys.stderr)
-        elif not args.quiet and not args.json:
-            print(summary)
-    return 1 if failures else 0
+    # ---------------------------------------------------------------------------- summary
+    def summarise(self, tally: list[int]) -> int:
+        """``tally`` = [written, skipped, failed, photos] of this process; without torchrun a
+        batch's summary line (on stderr with the failed names when any failed). The exit code."""
+        mine = set(self.mine)
+        failures = {i: m for i, m in self.failures.items() if i in mine}
+        tally[:] = [self.written, self.skipped, len(failures), len(self.mine)]
+        if self.batch and self.ranks.world == 1:
+            summary = f"{self.written} written, {self.skipped} skipped, {len(failures)} failed, of {len(self.inputs)} photos"
+            if failures:
+                names = ", ".join(str(self.inputs[i]) for i in sorted(failures)[:5]) + (", ..." if len(failures) > 5 else "")
+                print(printable(f"spokenstyle stylize: {summary}; failed: {names}"), file=sys.stderr)
+            elif not self.args.quiet and not self.args.json:
+                print(summary)
+        return 1 if failures else 0
 
 
 def _check_mask(mask: str, inputs: list[Path]) -> None:
