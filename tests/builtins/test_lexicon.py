@@ -319,3 +319,92 @@ def test_parse_and_resolve_are_separate_steps():
     terms = [t for c in clauses for t in c.terms]
     assert [t.mode for t in terms] == ["reduce", "add"]
     assert terms[1].degree == 0.5 and ignored == []
+
+
+# ------------------------------------------------------------------ complaints (issue 25)
+@pytest.mark.parametrize("prompt, attr, sign", [
+    # English: a copula before the state word ("it's X", "X is ...", "is overexposed")
+    ("the photo is overexposed", "exposure", -1), ("it's blown out", "exposure", -1),
+    ("the highlights are blown", "exposure", -1), ("it's a bit underexposed", "exposure", 1),
+    ("it is a little dark", "brightness", 1), ("it's looking dark", "brightness", 1),
+    ("it's oversaturated", "saturation", -1), ("it's all washed out", "saturation", 1),
+    ("the contrast is low", "contrast", 1), ("it's high contrast", "contrast", -1),
+    ("the photo came out dark", "brightness", 1), ("it's getting cold", "warmth", 1),
+    ("too saturated", "saturation", -1), ("too cold", "warmth", 1),
+    # simplified Chinese: a clause-final 了 after the state word, or 太 ... 了
+    ("过曝了", "exposure", -1), ("有点过曝了", "exposure", -1), ("欠曝了", "exposure", 1),
+    ("颜色淡了", "saturation", 1), ("饱和度高了", "saturation", -1), ("太艳了", "saturation", -1),
+    ("太冷了", "warmth", 1), ("偏暖了", "warmth", -1), ("有点暗了吧", "brightness", 1), ("高光爆了", "exposure", -1),
+    ("亮过头了", "brightness", -1),
+    # traditional Chinese
+    ("過曝了", "exposure", -1), ("顏色太豔了", "saturation", -1), ("對比度高了", "contrast", -1), ("偏藍了", "warmth", 1),
+    # Cantonese: 咗 like 了, 得滯 (too much) after the word, 太 ... 喇
+    ("過曝咗", "exposure", -1), ("暗咗", "brightness", 1), ("光得滯", "brightness", -1), ("凍得滯", "warmth", 1),
+    ("太光喇", "brightness", -1), ("太暗喇", "brightness", 1),
+])
+def test_a_complaint_moves_away_from_the_state_it_names(prompt, attr, sign):
+    intent = enc.encode(prompt)
+    assert intent[attr] * sign > 0, intent.describe()
+    assert not intent.ignored, intent.ignored
+    assert any("is a complaint" in n for n in intent.notes), intent.notes
+
+
+@pytest.mark.parametrize("prompt, attr, sign", [
+    ("make it brighter", "brightness", 1), ("亮一点", "brightness", 1), ("it should be brighter", "brightness", 1),
+    ("make it look dark", "brightness", -1), ("overexposed", "exposure", 1), ("过曝", "exposure", 1),
+    ("调暗了", "brightness", -1),  # a verb of editing with 了 reports the edit, it is no state
+    ("暖一点了", "warmth", 1),  # 了 after a degree: not a state
+    ("暗了一点", "brightness", -1),  # 了 not at the end of the clause
+    ("暗啲", "brightness", -1), ("it's nice, just a bit warmer", "warmth", 1),
+    ("it's nice just a bit warmer", "warmth", 1),  # "nice" ends the description before "warmer"
+])
+def test_requests_are_not_complaints(prompt, attr, sign):
+    intent = enc.encode(prompt)
+    assert intent[attr] * sign > 0, intent.describe()
+    assert not any("is a complaint" in n for n in intent.notes), intent.notes
+
+
+def test_the_complaint_note_names_the_word_and_the_direction():
+    assert "'过曝' is a complaint: exposure down (exposure -0.40)" in enc.encode("过曝了").notes
+    assert "'太暗' is a complaint: brightness up (brightness +0.40)" in enc.encode("太暗了").notes
+    assert "'overexposed' is a complaint: exposure down (exposure -0.40)" in enc.encode("the photo is overexposed").notes
+    assert "is a complaint: exposure down" in enc.encode("有点过曝了，压一压").describe()
+
+
+@pytest.mark.parametrize("prompt, complaint, attr, sign", [
+    ("有点过曝了，压一压", "有点过曝了", "exposure", -1),
+    ("过曝了，降一降", "过曝了", "exposure", -1),
+    ("it's blown out, bring it down", "it's blown out", "exposure", -1),
+    ("it's overexposed, fix it", "it's overexposed", "exposure", -1),
+    ("too saturated, tone it down", "too saturated", "saturation", -1),
+    ("太暗了，提一提", "太暗了", "brightness", 1),
+    ("太艷了，收一收", "太艷了", "saturation", -1),
+    ("光得滯，執下", "光得滯", "brightness", -1),
+])
+def test_a_verb_after_a_complaint_acts_on_the_complained_attribute(prompt, complaint, attr, sign):
+    intent = enc.encode(prompt)
+    assert intent.attributes == enc.encode(complaint).attributes, intent.describe()  # not a default attribute
+    assert intent[attr] * sign > 0
+    assert any("after the complaint" in n for n in intent.notes), intent.notes
+    assert not any("nothing to modify" in n for n in intent.notes), intent.notes
+    assert not intent.ignored
+
+
+def test_a_verb_after_a_complaint_keeps_its_direction_and_may_set_the_degree():
+    # the verb disagrees: the complaint's direction wins, and the note says so
+    intent = enc.encode("太暗了，压一压")
+    assert intent["brightness"] > 0 and any("the complaint's direction" in n for n in intent.notes)
+    # its degree replaces the complaint's
+    assert 0 < -amount("too bright, bring it down a bit", "brightness") < -amount("too bright", "brightness")
+    assert amount("too bright bring it down a bit", "brightness") == amount("too bright, bring it down a bit", "brightness")
+    # a verb alone, with no complaint before it, has nothing to act on
+    alone = enc.encode("压一压")
+    assert alone.changed == {} and any("nothing to modify" in n for n in alone.notes)
+    assert enc.encode("fix it").changed == {}
+
+
+def test_phrasal_verbs_take_an_object_and_chinese_verbs_may_be_said_twice():
+    assert [t.surface for t in tokenize("bring it down")[0]] == ["bring it down"]
+    assert [(t.lex.kind, t.lex.factor) for t in tokenize("turn them up")[0]] == [("dir", 1.0)]
+    assert amount("tone the saturation down", "saturation") < 0
+    assert amount("暖一暖", "warmth") > 0 and amount("压一压暗部", "shadows") < 0

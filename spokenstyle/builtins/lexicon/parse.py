@@ -175,8 +175,8 @@ def _parse_clause(chunk: list[Token], ignored: list[str]) -> tuple[Clause, _Stat
             continue
         kind = lex.kind
         if kind == "stop":
-            if tok.surface in _REQUESTS:
-                state.copula = False  # "it's ... make it warmer": a request, not a description
+            if tok.surface not in _COPULA_GAP:
+                state.copula = False  # "it's nice, just warmer", "it's ok make it warmer": a request
             continue
         if kind == "copula":
             state.copula = True
@@ -308,9 +308,9 @@ def _content(tok: Token, state: _State, clause: Clause, next_kind: str | None) -
 
 
 _PARTICLES = frozenset(phrases(V.PARTICLES))
-#: Stopwords that start a request: a copula before them ("it's ... make it warmer") describes nothing.
-_REQUESTS = frozenset("make makes want wanna need needs should could would please pls plz give turn get be "
-                      "let's lets apply put use can i id i'd".split())
+#: The only stopwords that may stand between a copula and the state word it describes ("it's all
+#: washed out", "it's looking dark"); any other ("it's nice just warmer") ends the description.
+_COPULA_GAP = frozenset("a an all just looking still now overall kind sort lot".split())
 #: Verbs of editing that start a Chinese word (调暗, 提亮, 压暗): with 了 they report an edit, not a state.
 _VERB_PREFIXES = tuple("调提压加降减增拉收")
 
