@@ -244,7 +244,10 @@ def _post_degree(tok: Token, chunk: list[Token], index: int, last: Term | None, 
         last.attach(tok.surface, tok.cjk)
         return True
     if tok.cjk and last.degree is not None:
-        # 稍微亮一点: the trailing 一点 agrees with the leading 稍微; not applied twice
+        # 稍微亮一点: the trailing 一点 agrees with the leading 稍微; not applied twice. After 更 / 再
+        # (x1: "more") it says how much more: 再暗一点点 is a tiny bit darker
+        if last.degree == 1.0:
+            last.degree = lex.factor
         last.surface += tok.surface
         return True
     return False

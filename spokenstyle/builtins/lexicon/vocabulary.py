@@ -286,7 +286,7 @@ MEDIA_WORDS: dict[str, tuple[str, dict[str, float], list[str] | None]] = {
     ),
     "vintage_film": (
         "vintage film|film|analog|analogue|film photo|film photography|35mm|"
-        "复古胶片|胶片|胶片感|胶片风|菲林|菲林感|菲林味",
+        "复古胶片|胶片|胶片感|胶片风|菲林|菲林感|菲林味|底片|底片感|复古底片",
         {"warmth": 0.12, "fade": 0.3, "grain": 0.35, "saturation": -0.3, "contrast": -0.05},
         None,
     ),
@@ -304,8 +304,8 @@ FLAGS: dict[str, str] = {
 
 #: Words that carry no meaning here and are skipped silently (not reported as ignored).
 STOPWORDS = (
-    "make|makes|making|it|the|a|an|with|like|look|looks|looking|please|pls|plz|give|me|my|photo|"
-    "photos|picture|pictures|image|images|pic|pics|shot|this|that|these|to|of|in|on|for|feel|feeling|feels|vibe|vibes|"
+    "make|makes|making|it|the|a|an|with|like|look|looking|please|pls|plz|give|me|my|photo|"
+    "photos|picture|pictures|image|images|pic|pics|shot|this|that|these|to|of|in|on|for|feel|feeling|vibe|vibes|"
     "style|styled|stylized|effect|effects|tone|toned|tones|toning|some|just|be|should|could|can|want|i|id|i'd|"
     "would|also|plus|then|get|turn|into|as|if|version|mood|look like|kind|sort|lot|overall|"
     "everything|whole|thing|aesthetic|filter|grade|graded|grading|colour grading|color grading|feel like|"
@@ -350,7 +350,7 @@ PARTICLES = "up|down"
 #: contrast is low") or before a clause-final 了 / Cantonese 咗 (过曝了, 颜色淡了, 过曝咗) names
 #: what is wrong with the photo, and the look moves away from it, like "too dark" / 太暗.
 COPULAS = (
-    "is|are|was|were|it's|its|that's|thats|it is|seems|seem|seems to be|seem to be|"
+    "is|are|was|were|it's|its|that's|thats|it is|seems|seem|seems to be|seem to be|looks|feels|"
     "got|gotten|getting|is getting|has gotten|has become|became|came out|comes out|turned out|turns out|ended up"
 )
 #: Sentence-final particles of a changed state (过曝了, 暗咗): after a state word at the end of a
