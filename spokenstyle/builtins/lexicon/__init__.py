@@ -24,12 +24,22 @@ stages, each a module of its own:
    limit        not too dark, 别太暖, "warmer, not too      the rest of the prompt may move it a
                 much"                                      little, never more
    reduce       not so vivid, 没那么暗, 不要那么鲜艳,      less of it than the photo has: move
-                too dark, 太暗了                           the other way
+                唔好咁暗                                   the other way
+   too          too dark, 太暗了, 过曝了, 过曝咗, 光得滞,   a complaint: the photo *is* that, so
+                "it's blown out", "the contrast is low"    the look moves away from it
    protect      keep the highlights, 别过曝, 保留肤色,     the look applies, but the grade keeps
                 don't crush the blacks                     that region (``StyleIntent.protect``)
    hold         keep the contrast, 对比度不变              leave that attribute alone
    topic        颜色 in 颜色淡一点, "warm colours"         names what another word changes
    ===========  =========================================  =====================================
+
+   **Complaints** are a grammar, not a word list: a state word (an adjective, a hazard such as
+   过曝 / "blown out", or a noun with its direction: 饱和度高) is a complaint after 太 / too,
+   after a copula ("it's", "is", "looks", "came out") with only a degree (or all, just) between, before
+   a clause-final 了 / 咗, or with a postfix 得滞 / 过头. A clause of verbs alone after a complaint
+   (压一压, "bring it down", "fix it", 执下) acts on the complained-of attribute in the
+   complaint's direction; its degree, if any, replaces the complaint's. Alone, a state word is
+   still a look ("overexposed", 过曝), and an editing verb with 了 (调暗了) is no state.
 
 3. **Resolve** (:mod:`.resolve`): amounts are summed per attribute (a look named twice counts
    once), then removals, limits and holds are applied whatever their position in the prompt
