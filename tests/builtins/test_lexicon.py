@@ -408,3 +408,39 @@ def test_phrasal_verbs_take_an_object_and_chinese_verbs_may_be_said_twice():
     assert [(t.lex.kind, t.lex.factor) for t in tokenize("turn them up")[0]] == [("dir", 1.0)]
     assert amount("tone the saturation down", "saturation") < 0
     assert amount("暖一暖", "warmth") > 0 and amount("压一压暗部", "shadows") < 0
+
+
+@pytest.mark.parametrize("prompt, attr, sign", [
+    ("not bright enough", "brightness", 1), ("it's not warm enough", "warmth", 1), ("it isn't bright enough", "brightness", 1),
+    ("not enough contrast", "contrast", 1), ("too little contrast", "contrast", 1),
+    ("不够亮", "brightness", 1), ("对比度不够", "contrast", 1), ("亮度不足", "brightness", 1), ("不夠暖", "warmth", 1),
+    ("唔夠光", "brightness", 1), ("不够鲜艳", "saturation", 1),
+])
+def test_a_complaint_of_lack_adds_what_is_missing(prompt, attr, sign):
+    intent = enc.encode(prompt)
+    assert intent[attr] * sign > 0, intent.describe()
+    assert not intent.ignored and any("is a complaint" in n for n in intent.notes), intent.notes
+
+
+def test_enough_keeps_what_is_enough():
+    for prompt in ("bright enough, but warmer", "够亮了，暖一点"):
+        intent = enc.encode(prompt)
+        assert intent["brightness"] == 0 and intent["warmth"] > 0, intent.describe()
+        assert any("kept as it is" in n for n in intent.notes)
+
+
+@pytest.mark.parametrize("prompt, attr, sign", [
+    ("overexposed, bring it down", "exposure", -1), ("dark, bring it up", "brightness", 1),
+    ("blown out, pull it back", "exposure", -1), ("暗，提一提", "brightness", 1),
+    ("oversaturated, tone it down a bit", "saturation", -1),
+])
+def test_a_state_word_then_a_verb_the_other_way_is_a_complaint(prompt, attr, sign):
+    intent = enc.encode(prompt)
+    assert intent[attr] * sign > 0, intent.describe()
+    assert any("the other way" in n for n in intent.notes) and any("after the complaint" in n for n in intent.notes)
+
+
+def test_a_comparative_then_a_verb_is_not_read_as_a_complaint():
+    # "warmer, bring it down" may mean "warmer, but less": no guess, the verb has nothing to modify
+    intent = enc.encode("warmer, bring it down")
+    assert intent["warmth"] > 0 and any("nothing to modify" in n for n in intent.notes)

@@ -23,6 +23,7 @@ class Term:
     region: str = ""  # what a protect term keeps
     notes: list[str] = field(default_factory=list)
     also: list[str] = field(default_factory=list)  # words of later clauses that act on it ("压一压")
+    lack: bool = False  # "not enough contrast", 不够亮: a complaint that the photo has too little
 
     @property
     def factor(self) -> float:
@@ -54,6 +55,8 @@ class _State:
     keep: bool = False
     copula: bool = False  # "it's", "is": the next state word describes the photo (a complaint)
     fix: bool = False  # "fix it", 修一下: acts on a complaint, else nothing
+    lack: bool = False  # "not enough", 不够: the next word is missing from the photo
+    enough: bool = False  # 够亮: the next word is as it should be
     words: list[str] = field(default_factory=list)
 
     @property
@@ -93,7 +96,7 @@ def parse(tokens: list[Token]) -> tuple[list[Clause], list[str]]:
         chunk = []
         host = next((c for c in reversed(clauses) if c.terms), None)
         if not clause.terms and not pending.empty and host is not None and (
-            _acts_on_complaint(pending, host) or _afterthought(pending, host)
+            _acts_on_complaint(pending, host) or _contradicted(pending, host) or _afterthought(pending, host)
         ):
             continue
         if clause.terms and not pending.empty and _acts_on_complaint(pending, clause):
@@ -133,6 +136,24 @@ def _acts_on_complaint(state: _State, host: Clause) -> bool:
     term.notes.append(note)
     term.also.append(words)
     return True
+
+
+def _contradicted(state: _State, host: Clause) -> bool:
+    """"overexposed, bring it down", "dark, bring it up": a bare state word and then a verb alone
+    that moves the other way. Read as a request it would undo itself; it is a complaint."""
+    if not state.directed or state.neg or state.limit or state.too or state.reduce or state.keep or state.fix:
+        return False
+    term = host.terms[-1]
+    if term.mode != "add" or term.degree is not None or term.directed or term.lex.kind not in ("attr", "hazard"):
+        return False
+    if term.word.endswith(("er", "en")) or not _is_state(term):  # "warmer, bring it down": a comparative
+        return False
+    main = max((v for _, v in term.lex.amounts), key=abs, default=0.0)
+    if main * state.sign >= 0:
+        return False
+    term.mode = "too"
+    term.notes.append(f"'{term.surface}' and then '{' '.join(state.words)}', the other way: '{term.surface}' is a complaint")
+    return _acts_on_complaint(state, host)
 
 
 def complaint_move(term: Term) -> dict[str, float]:
@@ -194,6 +215,26 @@ def _parse_clause(chunk: list[Token], ignored: list[str]) -> tuple[Clause, _Stat
             state.fix = True
             state.words.append(tok.surface)
             continue
+        if kind == "lack":
+            if last is not None and last_at == index - 1 and state.empty and last.mode in ("add", "topic"):
+                _lacking(last)  # 对比度不够, 亮度不足: after the word
+                last.attach(tok.surface, tok.cjk)
+                last_at = index
+                continue
+            state.lack = True
+            state.words.append(tok.surface)
+            continue
+        if kind == "enough":  # "not bright enough": lacking; "bright enough": keep it
+            if last is not None and last_at == index - 1 and state.empty:
+                if last.mode == "remove":
+                    _lacking(last)
+                elif last.mode == "add" and not last.lack:
+                    last.mode = "hold"
+                last.attach(tok.surface, tok.cjk)
+            elif tok.cjk:  # 够亮了: enough as it is
+                state.enough = True
+                state.words.append(tok.surface)
+            continue
         if kind == "degree":
             if _post_degree(tok, chunk, index, last, state):
                 continue
@@ -223,6 +264,10 @@ def _parse_clause(chunk: list[Token], ignored: list[str]) -> tuple[Clause, _Stat
                 continue
             if not clause.terms or term is not clause.terms[-1]:
                 clause.terms.append(term)
+            if state.lack:
+                _lacking(term)  # "not enough contrast", 不够亮
+            elif state.enough and term.mode == "add" and lex.kind in ("attr", "noun"):
+                term.mode = "hold"  # 够亮了: leave the brightness alone
             if state.copula and lex.kind in ("attr", "hazard", "noun") and term.mode == "add":
                 _complain(term)  # "it's blown out", "the photo is overexposed", "it's low contrast"
             if tok.cjk and tok.surface.endswith(("了", "咗")) and _next_kind(chunk, index) is None:
@@ -323,6 +368,11 @@ def _is_state(term: Term, any_word: bool = False) -> bool:
     if term.lex.kind in ("attr", "hazard"):
         return any_word or not (len(term.word) > 1 and term.word.startswith(_VERB_PREFIXES))
     return term.lex.kind == "noun" and term.directed
+
+
+def _lacking(term: Term) -> None:
+    """Read ``term`` as a complaint that the photo has too little of it: the look adds it."""
+    term.mode, term.lack = "add", True
 
 
 def _complain(term: Term) -> None:

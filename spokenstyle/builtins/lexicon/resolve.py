@@ -172,7 +172,8 @@ def _resolve_term(term: Term, r: _Resolution) -> None:
         scale = -sign * (term.degree if term.degree is not None else 1.0)
         r.effect(_Effect(phrase, {k: v * scale for k, v in amounts.items()}, label="less of it than the photo has"))
         return
-    effect = _Effect(phrase, {k: v * term.factor for k, v in amounts.items()}, degree=term.degree, palette=lex.palette)
+    effect = _Effect(phrase, {k: v * term.factor for k, v in amounts.items()}, degree=term.degree, palette=lex.palette,
+                     complaint=term.lack)
     if lex.kind == "medium":
         if r.medium is not None and r.medium != lex.name:
             r.notes.append(f"several media asked for: {_words(lex.name)} replaces {_words(r.medium)}")

@@ -25,7 +25,8 @@ class Lexeme:
     """What one vocabulary phrase means."""
 
     #: attr noun look medium flag hazard region keep degree dir neg limit too reduce stop clause,
-    #: and the complaint grammar: copula ("it's"), particle (了, 咗), post_too (得滞), fix ("fix it")
+    #: and the complaint grammar: copula ("it's"), particle (了, 咗), post_too (得滞), fix ("fix it"),
+    #: lack ("not enough", 不够), enough
     kind: str
     name: str = ""  # attribute (noun), look, medium, flag or region name
     amounts: tuple[tuple[str, float], ...] = ()  # attr/noun/look/medium/hazard
@@ -100,6 +101,8 @@ def _build() -> dict[tuple[str, ...], Lexeme]:
     add(V.COMPLAINT_PARTICLES, Lexeme("particle"), "COMPLAINT_PARTICLES")
     add(V.POST_TOO, Lexeme("post_too"), "POST_TOO")
     add(V.FIXES, Lexeme("fix"), "FIXES")
+    add(V.LACKS, Lexeme("lack"), "LACKS")
+    add(V.ENOUGH, Lexeme("enough"), "ENOUGH")
     for spec, amounts in V.ADJECTIVES.items():
         add(spec, Lexeme("attr", amounts=tuple(amounts.items())), "ADJECTIVES")
     colour_nouns = {_key(p) for p in phrases(V.COLOUR_NOUNS)}

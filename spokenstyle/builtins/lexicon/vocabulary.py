@@ -118,6 +118,7 @@ POSTFIX_DEGREES = (
 NEGATIONS = (
     "not|no|without|don't|dont|do not|never|none|zero|nothing|remove|get rid of|drop|skip|avoid|lose|minus|"
     "take|take out|take away|take all|strip|strip out|strip away|drain|drain all|kill|"
+    "isn't|isnt|aren't|arent|wasn't|wasnt|"
     "不|不要|别|没有|没|无|唔|唔好|唔要|冇|去掉|去除|不用|不需要|免|拿掉|不加|不想要"
 )
 LIMITS = (
@@ -310,7 +311,7 @@ STOPWORDS = (
     "would|also|plus|then|get|turn|into|as|if|version|mood|look like|kind|sort|lot|overall|"
     "everything|whole|thing|aesthetic|filter|grade|graded|grading|colour grading|color grading|feel like|"
     "put|apply|use|using|give it|let's|lets|go|going|do|want it|wanna|gonna|you|your|we|our|us|"
-    "one|ish|palette|"
+    "one|ish|palette|there|there's|theres|"
     "的|一下|下来|下去|上来|起来|回来|回去|让|把|照片|图片|图|这张|这个|给我|请|帮我|弄|调|调成|变|变得|变成|得|要|感|风|风格|效果|色调|调子|样子|"
     "像|那种|一样|也|有|整体|画面|色|做成|做|成|一张|张|我|想|想要|感觉|氛围|点缀|吧|呢|啊|呀|哦|嗯|来|给|用|加上|带|"
     "整个|这|那|就|还|都|能|可以|希望|最好|更好|"
@@ -358,6 +359,13 @@ COPULAS = (
 COMPLAINT_PARTICLES = "了|咗"
 #: Postfix "too much" (光得滞, 亮过头了): the word before it is a complaint.
 POST_TOO = "得滞|过头|过头了|过了头|得过分|过火|过火了|得太多"
+#: Complaints of lack: "not enough contrast", 不够亮, 唔够光 before the word, 对比度不够 / 亮度不足
+#: after it: the photo has too little of it, so the look adds it.
+LACKS = "not enough|not nearly enough|too little|lacks|lacking|不够|唔够|未够|不太够|不足|太少|欠缺|缺少|缺乏"
+#: "not bright enough" (with a negation before the word): a complaint of lack; "bright enough"
+#: alone: leave it as it is.
+ENOUGH = "enough|够了|够"
+
 #: Verbs of repair: after a complaint they act on it ("it's blown out, fix it"); alone, nothing.
 FIXES = "fix|fix it|fix that|fix this|correct it|correct that|sort it out|repair it|修一修|修一下|修修|救一下|救回来|修正|整返好|执下|执一执"
 #: Object pronouns English phrasal verbs take between verb and particle ("bring it down",
