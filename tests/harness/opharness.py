@@ -1,13 +1,15 @@
 """The operator-conformance harness: what every spokenstyle operator must satisfy, written once.
 
-An :class:`OpSpec` describes one operator family by its cases; ``test_ops_conformance.py`` runs
-every property below over every spec (``tests/harness/opspecs.py``):
+An :class:`OpSpec` describes one operator family by its cases; ``tests/ops/test_conformance.py``
+runs every property below over every spec (``tests/harness/opspecs.py``), and each property
+asserts that its spec gave it at least one case:
 
 * ``opcheck``      torch.library.opcheck of each raw operator call (schema, fake tensor,
                    autograd registration, AOT dispatch), on every device
 * ``gradcheck``    first and second derivatives against finite differences (float64)
-* ``compile``      torch.compile(fullgraph=True) agrees with the pure-PyTorch reference, values
-                   and gradients
+* ``compile``      torch.compile(fullgraph=True) of the operator agrees with its pure-PyTorch
+                   reference (a different function, checked), values and gradients; inductor
+                   cases skip under ATEN_CPU_CAPABILITY=default, where inductor cannot build
 * ``bad_input``    each user mistake raises the stated exception naming the argument
 * ``half_cpu``     float16/bfloat16 on the CPU are computed in float32 and returned in the
                    input dtype (forward and gradient)
@@ -172,7 +174,10 @@ def skip_if_inductor_cannot_build(backend: str = "inductor") -> None:
 
 
 def check_compile(spec: OpSpec) -> None:
-    for c in spec.compile():
+    cases = spec.compile()
+    assert cases, f"{spec.name}: no compile cases"
+    for c in cases:
+        assert c.ref is not c.fn, f"{spec.name}: a compile case must compare with the reference, not with itself"
         skip_if_inductor_cannot_build(c.backend)
         torch._dynamo.reset()
         f = torch.compile(c.fn, fullgraph=True, dynamic=c.dynamic, backend=c.backend)
@@ -210,7 +215,9 @@ def check_half_cpu(spec: OpSpec, dtype: torch.dtype) -> None:
 
 
 def check_cuda(spec: OpSpec, dtype: torch.dtype) -> None:
-    for c in spec.cuda():
+    cases = spec.cuda()
+    assert cases, f"{spec.name}: no CUDA cases"
+    for c in cases:
         cpu_in = c.inputs()
         ref_in = tuple(t.detach().clone().requires_grad_(t.requires_grad) if isinstance(t, torch.Tensor) else t
                        for t in cpu_in)

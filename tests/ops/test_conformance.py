@@ -1,6 +1,6 @@
-"""Every spokenstyle operator against the same conformance properties (see _opharness.py):
+"""Every spokenstyle operator against the same conformance properties (see harness/opharness.py):
 opcheck, first and second derivatives, torch.compile, bad input, half precision on the CPU and
-CUDA against the CPU. The cases of each operator are its OpSpec in _opspecs.py."""
+CUDA against the CPU. The cases of each operator are its OpSpec in harness/opspecs.py."""
 
 from __future__ import annotations
 
@@ -50,3 +50,23 @@ def test_cpu_half_precision_computed_in_float32(spec, dtype):
 @pytest.mark.parametrize("_", [pytest.param(None, marks=cuda_only, id="cuda")])
 def test_cuda_matches_cpu(_, spec, dtype):
     check_cuda(spec, dtype)
+
+
+def test_the_harness_fails_a_spec_without_cases_or_with_a_self_comparison():
+    """Each property fails, rather than passes vacuously, on a spec that gives it nothing, and a
+    compile case whose reference is the compiled function itself is refused."""
+    from harness.opharness import CompileCase, OpSpec
+
+    empty = OpSpec("empty", lambda device: [], lambda: [], lambda: [], lambda: [], lambda: [], lambda: [])
+    for check, args in ((check_opcheck, ("cpu",)), (check_gradcheck, ()), (check_compile, ()),
+                        (check_half_cpu, (torch.float16,)), (check_cuda, (torch.float32,))):
+        with pytest.raises(AssertionError, match="empty: no .* cases"):
+            check(empty, *args)
+
+    def f(x):
+        return x.sum()
+
+    itself = OpSpec("itself", lambda device: [], lambda: [], lambda: [CompileCase(f, f, (torch.ones(2),))],
+                    lambda: [], lambda: [])
+    with pytest.raises(AssertionError, match="not with itself"):
+        check_compile(itself)
