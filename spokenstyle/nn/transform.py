@@ -342,7 +342,8 @@ def pretrained(weights: str | os.PathLike | None = None) -> TransformNet:
         path = default_weights()
         if path is None:
             env = os.environ.get(WEIGHTS_ENV, "").strip()
-            where = f"${WEIGHTS_ENV}='{env}' is not a file" if env else "spokenstyle ships no transform weights yet"
+            where = (f"${WEIGHTS_ENV}='{env}' is not a file" if env
+                     else f"the weights the package ships ({SHIPPED}) are missing from this installation")
             raise WeightsError(f"no transform weights: {where}; {TRAIN_HINT}")
     else:
         path = Path(weights).expanduser()

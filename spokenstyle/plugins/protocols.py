@@ -22,7 +22,8 @@ A backend's options are declared once, with their defaults, as :class:`Options` 
 :class:`Option`; ``@options.apply`` on ``stylize`` fills the defaults, so they are not written
 again in its signature. A plain ``{"name": "help"}`` dict is still accepted.
 
-Importing this module imports neither torch nor any plugin.
+The module itself imports no plugin and no torch (its checks read classes and signatures);
+importing it loads the ``spokenstyle`` package first, which imports torch for its operators.
 """
 
 from __future__ import annotations

@@ -193,11 +193,12 @@ def test_cli_strength_message_is_the_library_one_in_flag_words(tmp_path, capsys)
 
 
 def test_the_checks_live_in_one_module_each():
-    """Nobody else re-implements the mode list or the strength range."""
+    """Nobody else re-implements the mode list, the strength range or the preserve_color= check."""
     source = {p.relative_to(PACKAGE).as_posix(): p.read_text(encoding="utf-8") for p in PACKAGE.rglob("*.py")}
     modes = sorted(name for name, text in source.items() if re.search(r"=\s*\(\s*\"luminance\",\s*\"statistics\"\s*\)", text))
     assert modes == ["image/color.py"]
     strength = sorted(name for name, text in source.items() if re.search(r"strength\S*\s*(?:<=|>=|<|>)\s*[01]", text)
                       or re.search(r"[01](?:\.0)?\s*<=\s*\S*strength", text))
     assert strength == ["core/intent.py"], strength
-    assert not any("def _preserve_mode" in text or "def _preserve_color_arg" in text for text in source.values())
+    refusals = sorted(name for name, text in source.items() if re.search(r'f"preserve_color=\{', text))
+    assert refusals == ["core/plan.py"], refusals  # the one check of preserve_color= (plan.preserve_mode)
