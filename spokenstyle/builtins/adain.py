@@ -45,7 +45,7 @@ class AdaINBackend:
 
     name = "adain"
     media = TEXTURE_MEDIA
-    priority = 20  # feed-forward: the planner's first choice for a medium
+    priority = 20  # feed-forward; below render (30, media) and magenta (25, style images)
     uses_style_image = True
     applies_look = False
     options = Options(

@@ -66,7 +66,7 @@ class MagentaBackend:
 
     name = "magenta"
     media = ()  # not the planner's choice for a medium: not measured against adain yet
-    priority = 15
+    priority = 25  # above adain (20): the planner's choice for a style image (benchmarks/RESULTS.md: closer to the style and the photo, 8x faster)
     uses_style_image = True
     applies_look = False
     options = Options(

@@ -22,12 +22,15 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     from ..core.precision import describe as describe_precision
 
     facts = info()
+    from ..nn.magenta_weights import describe as describe_magenta
+
     vgg = describe_weights()  # where the default encoder's weights are; nothing is loaded
+    magenta = describe_magenta()  # the painting networks' files (checked on first use, not here)
     facts["precision_auto"] = describe_precision()
     pm = get_plugin_manager()
     problems = [f"{i.origin}: {i.error}" for i in pm.failures] + [c.message for c in pm.conflicts]
     if args.json:
-        print(dumps({**facts, "vgg19_weights": vgg, "plugin_problems": problems}, indent=2))
+        print(dumps({**facts, "vgg19_weights": vgg, "magenta_weights": magenta, "plugin_problems": problems}, indent=2))
         return 0
     ok = "yes" if facts["extension_loaded"] else f"NO ({facts['extension_error']})"
     lines = [
@@ -46,6 +49,10 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     ]
     if vgg.get("attribution"):
         lines.append(f"                   {vgg['attribution']}")
+    found = magenta["status"] == "found"
+    lines.append(f"Magenta weights    {magenta['weights'] + ' (' + magenta['found_by'] + ')' if found else 'MISSING: ' + magenta['error']}")
+    if magenta.get("attribution"):
+        lines.append(f"                   {magenta['attribution']}")
     if facts["torch_built"] and facts["torch_built"] != facts["torch_running"]:
         lines.append("warning            the extension was built against another torch; reinstall spokenstyle")
     lines.extend(f"plugin problem     {p}" for p in problems)

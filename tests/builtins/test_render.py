@@ -216,13 +216,13 @@ def test_mosaic_and_stained_glass_are_flat_cells_with_thin_dark_borders(medium, 
     x, out = photo(name), rendered(medium, name)
     target = torch.tensor(getattr(cells, ink)).view(1, 3, 1, 1)
     border = (out - target).abs().amax(1, keepdim=True) < 0.06
-    assert 0.04 < float(border.float().mean()) < 0.45  # measured mosaic 0.25-0.29, glass 0.06-0.16
-    assert thin_share(border) > 0.8  # lines, not dark areas: measured 0.97-1.0
-    assert float(lightness(out)[~border].mean()) > float(lightness(out)[border].mean()) + 0.12  # measured 0.19-0.31
+    assert 0.04 < float(border.float().mean()) < 0.45  # measured mosaic 0.25-0.29, glass 0.05-0.13
+    assert thin_share(border) > 0.8  # lines, not dark areas: measured 0.92-1.0
+    assert float(lightness(out)[~border].mean()) > float(lightness(out)[border].mean()) + 0.12  # measured 0.19-0.32
     inside = ~F.max_pool2d(border.float(), 5, 1, 2).bool()
     flat = flat_share(torch.where(inside, out, torch.zeros_like(out)))
-    assert flat > (0.6 if medium == "mosaic" else 0.3)  # measured mosaic 0.88-0.91, glass 0.48-0.65 (light through it varies)
-    assert edge_correlation(x, out) > 0.2  # measured mosaic 0.30-0.64, glass 0.28-0.29
+    assert flat > (0.6 if medium == "mosaic" else 0.3)  # measured mosaic 0.88-0.91, glass 0.49-0.66 (light through it varies)
+    assert edge_correlation(x, out) > 0.2  # measured mosaic 0.30-0.64, glass 0.31-0.37
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -134,7 +134,7 @@ def test_planner_grades_a_medium_without_texture_backend_and_says_so(engine):
     assert any("claymation medium was not rendered as a texture" in n for n in result.notes)
     assert "not rendered" in result.explain()
     assert engine.plan(engine.encode("vintage film")).medium_rendered is True  # grade renders it
-    assert engine.plan(engine.encode("oil painting")).backends == ["adain", "grade"]
+    assert engine.plan(engine.encode("oil painting")).backends == ["render", "grade"]
     assert engine.plan(engine.encode("warmer")).medium_rendered is None
 
 
@@ -164,7 +164,7 @@ def test_planner_prefers_a_backend_that_declares_the_medium():
         engine = Engine()
         result = engine.stylize(photo("coffee"), "watercolor, warmer")
         assert result.backends == ["wc", "grade"] and calls == ["watercolor"]
-        assert engine.stylize(photo("coffee"), "oil painting").backends == ["adain", "grade"]  # not wc's medium
+        assert engine.stylize(photo("coffee"), "oil painting").backends == ["render", "grade"]  # not wc's medium
         # forcing a backend runs exactly that, in order
         assert engine.stylize(photo("coffee"), "warmer", backend="grade,wc").backends == ["grade", "wc"]
 
@@ -217,8 +217,8 @@ def test_one_liner_and_style_image_note(tmp_path):
     result = spokenstyle.stylize(PHOTOS["coffee"], "暖一点", style=PHOTOS["chelsea"], backend="grade")
     assert any("style image was not used" in n for n in result.notes)
     result = spokenstyle.stylize(PHOTOS["coffee"], "暖一点", style=PHOTOS["chelsea"])
-    assert result.backends == ["adain", "grade"]
-    assert any("style image transferred by 'adain'" in n for n in result.notes)
+    assert result.backends == ["magenta", "grade"]
+    assert any("style image transferred by 'magenta'" in n for n in result.notes)
     out = result.save(tmp_path / "out.webp")
     assert Image.open(out).format == "WEBP"
 
@@ -411,11 +411,11 @@ def test_a_backend_with_malformed_options_is_named():
 
 
 def test_explain_and_plan_never_create_a_backend():
-    # Planning "oil painting" used to create adain (loading its encoder and decoder) just to
-    # read its options and ask handles(); both now come from the classes.
+    # Planning "oil painting" used to create its backend (for adain: loading its encoder and
+    # decoder) just to read its options and ask handles(); both now come from the classes.
     engine = spokenstyle.Engine(device="cpu")
     text = engine.explain("oil painting, warm sunset colours")
-    assert "adain" in text and "alpha" in text  # the plan and the options it lists
+    assert "render" in text and "work_size" in text  # the plan and the options it lists
     engine.plan(engine.encode("水墨风"), "gatys,grade")
     engine.split_options(["gatys", "grade"], {"steps": 3})
     assert engine._backends == {} and engine._encoders == {}

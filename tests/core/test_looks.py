@@ -36,7 +36,8 @@ def _files(d):
 
 # ---------------------------------------------------------------------------------- Python
 def test_look_round_trips_through_its_file(engine, tmp_path):
-    look = engine.look("oil painting, a bit warmer, film grain", seed=7, options={"alpha": 0.75}, preserve_color="statistics")
+    look = engine.look("oil painting, a bit warmer, film grain", backend="adain,grade", seed=7, options={"alpha": 0.75},
+                       preserve_color="statistics")
     assert look.backends == ("adain", "grade")
     assert look.options == {"adain": {"alpha": 0.75}}
     assert (look.seed, look.preserve_color, look.intent.preserve_color) == (7, "statistics", True)
@@ -51,7 +52,8 @@ def test_look_round_trips_through_its_file(engine, tmp_path):
 
 def test_look_reproduces_the_prompt_run_bit_for_bit(engine, tmp_path):
     x = [photo("coffee"), photo("astronaut")]
-    direct = engine.stylize(x, "oil painting, warmer, film grain", seed=3, options={"alpha": 0.8, "style_size": 128}, max_size=128)
+    direct = engine.stylize(x, "oil painting, warmer, film grain", backend="adain,grade", seed=3,
+                            options={"alpha": 0.8, "style_size": 128}, max_size=128)
     direct.look.save(tmp_path / "look.json")
     applied = engine.stylize(x, look=Look.load(tmp_path / "look.json"), max_size=128)
     again = engine.stylize(x, look=tmp_path / "look.json", max_size=128)  # a path is read for you
@@ -60,7 +62,8 @@ def test_look_reproduces_the_prompt_run_bit_for_bit(engine, tmp_path):
     assert applied.backends == direct.backends == ["adain", "grade"] and applied.options == {"adain": {"alpha": 0.8, "style_size": 128}}
     assert applied.intent == direct.intent
     # the seed is part of the look: another seed gives other grain
-    other = engine.stylize(x, "oil painting, warmer, film grain", seed=4, options={"alpha": 0.8, "style_size": 128}, max_size=128)
+    other = engine.stylize(x, "oil painting, warmer, film grain", backend="adain,grade", seed=4,
+                           options={"alpha": 0.8, "style_size": 128}, max_size=128)
     assert not torch.equal(other.tensors[0], applied.tensors[0])
 
 
@@ -94,7 +97,7 @@ def test_a_look_with_other_look_arguments_is_a_usage_error(engine, kwargs):
 
 
 def test_look_values_a_file_cannot_hold_are_refused_on_save(engine, tmp_path):
-    look = engine.look("oil painting", options={"style_weights": torch.tensor([1.0])})
+    look = engine.look("oil painting", backend="adain,grade", options={"style_weights": torch.tensor([1.0])})
     with pytest.raises(UsageError, match="option 'style_weights' of 'adain' is a Tensor; a look holds JSON values"):
         look.save(tmp_path / "look.json")
     assert not list(tmp_path.iterdir())
@@ -109,7 +112,7 @@ def _look_file(tmp_path, content):
 
 @pytest.fixture
 def saved(engine):
-    return engine.look("oil painting, warmer").to_dict()
+    return engine.look("oil painting, warmer", backend="adain,grade").to_dict()
 
 
 @pytest.mark.parametrize(
@@ -160,7 +163,7 @@ def test_bad_look_files_are_clear_errors_in_python_and_one_line_exit_2_in_the_cl
 # ------------------------------------------------------------------------------------ CLI
 def test_cli_look_reproduces_a_saved_look_bit_for_bit(tmp_path, folder, capsys):
     look = tmp_path / "look.json"
-    args = ["-p", "oil painting, warmer, film grain", "--seed", "5", "-O", "alpha=0.9", "-O", "style_size=128",
+    args = ["-p", "oil painting, warmer, film grain", "--backend", "adain,grade", "--seed", "5", "-O", "alpha=0.9", "-O", "style_size=128",
             "--preserve-color", "statistics"]
     small = ["--max-size", "128", "-q"]  # per run, not part of the look
     assert cli.main(["stylize", str(folder), *args, "--save-look", str(look), "-o", str(tmp_path / "a"), *small]) == 0
@@ -228,7 +231,8 @@ def test_a_batch_with_one_prompt_encodes_it_and_computes_its_style_statistics_on
     monkeypatch.setattr(lexicon.LexiconEncoder, "encode", counting_encode)
     monkeypatch.setattr(adain, "style_images", counting_images)
     small = ["--max-size", "128", "-q"]
-    assert cli.main(["stylize", str(folder), "-p", "oil painting, warmer", "-O", "style_size=128", "-o", str(tmp_path / "out"), *small, "--json"]) == 0
+    assert cli.main(["stylize", str(folder), "-p", "oil painting, warmer", "--backend", "adain,grade", "-O", "style_size=128",
+                     "-o", str(tmp_path / "out"), *small, "--json"]) == 0
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(records) == 3 and all(r["backends"] == ["adain", "grade"] for r in records)
     assert encodes == ["oil painting, warmer"]  # once for three photos
@@ -236,7 +240,7 @@ def test_a_batch_with_one_prompt_encodes_it_and_computes_its_style_statistics_on
     # with a look, not even once
     encodes.clear()
     look = tmp_path / "look.json"
-    Engine(device="cpu").look("oil painting, warmer", options={"style_size": 128}).save(look)
+    Engine(device="cpu").look("oil painting, warmer", backend="adain,grade", options={"style_size": 128}).save(look)
     encodes.clear()
     assert cli.main(["stylize", str(folder), "--look", str(look), "-o", str(tmp_path / "out2"), *small]) == 0
     assert encodes == [] and len(stats) == 2  # a new engine: its adain made the exemplar once more, once

@@ -96,7 +96,7 @@ def test_planner_plans_without_an_engine_and_without_creating_backends():
         planner = Planner(pm)
         plan = planner.plan(StyleIntent(medium="watercolor"))
         assert plan.backends == ["wc", "grade"] and plan.medium_rendered is True
-        assert planner.plan(StyleIntent(medium="oil_painting")).backends == ["adain", "grade"]
+        assert planner.plan(StyleIntent(medium="oil_painting")).backends == ["render", "grade"]
         assert planner.plan(StyleIntent(attributes={"warmth": 0.4})).backends == ["grade"]
         assert planner.backend_options("wc") == {"wash": "how wet (default 0.5)"}
         assert planner.split_options(["wc", "grade"], {"wash": 0.2}) == {"wc": {"wash": 0.2}, "grade": {}}

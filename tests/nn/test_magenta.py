@@ -160,3 +160,17 @@ def test_style_mixes_parse_and_bad_ones_say_how():
                        ({"style01": -1.0}, "non-negative")):
         with pytest.raises(UsageError, match=words):
             magenta.parse_styles(bad)
+
+
+def test_doctor_says_where_the_weights_are_and_whose_they_are(tmp_path, monkeypatch, capsys):
+    import json
+
+    from spokenstyle.cli import main
+
+    assert main(["doctor", "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)["magenta_weights"]
+    assert found["status"] == "found" and "Ghiasi" in found["attribution"] and "Apache-2.0" in found["attribution"]
+    monkeypatch.setenv("SPOKENSTYLE_MAGENTA_MODELS", str(tmp_path))  # a folder without the files
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "Magenta weights    MISSING" in out and "Dumoulin" not in out.split("Magenta weights")[1].splitlines()[0]

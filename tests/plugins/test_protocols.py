@@ -195,7 +195,8 @@ def test_adain_declares_its_defaults_once_and_explain_prints_them():
     assert AdaINBackend.options.defaults["tile_size"] == DEFAULT_TILE
     assert AdaINBackend.options.defaults["match_colors"] is True
     with isolated_plugins():
-        text = spokenstyle.Engine(device="cpu").explain("oil painting")
+        engine = spokenstyle.Engine(device="cpu")  # explain's text for a plan that runs adain
+        text = engine.plan(engine.encode("oil painting"), "adain,grade").describe({"adain": engine.backend_options("adain")})
     assert f"tile_size: largest side processed in one piece; larger inputs are tiled (default: {DEFAULT_TILE})" in text
     assert "alpha: content (0) to style (1) trade-off (default: the strength)" in text
 

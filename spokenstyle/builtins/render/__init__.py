@@ -47,8 +47,9 @@ RENDERED: tuple[str, ...] = (
     "pixel_art", "mosaic", "stained_glass", "comic", "neon", "ukiyo_e",
 )
 #: The media ``render`` is the planner's default for (priority above ``adain``'s): chosen by
-#: measurement and by looking at held-out photos (benchmarks/RESULTS.md, docs/images/render-vs-opencv.jpg).
-DEFAULT_MEDIA: tuple[str, ...] = ()
+#: measurement and by looking at held-out photos (benchmarks/media_fidelity.py, benchmarks/RESULTS.md,
+#: docs/images/media-vs-*.jpg).
+DEFAULT_MEDIA: tuple[str, ...] = RENDERED
 
 DEFAULT_WORK_SIZE = 1536
 
@@ -92,7 +93,8 @@ class RenderBackend:
 
     name = "render"
     media = DEFAULT_MEDIA
-    priority = 30  # above adain (20): for these media, drawing from the photo wins
+    priority = 28  # above adain (20) and magenta (25): for these media, drawing from the photo wins; below
+    # transform (30), which takes a medium only when the user gave it weights of their own
     uses_style_image = False
     applies_look = False  # the grade runs after, applying the prompt's look and named colours
     options = Options(
@@ -101,7 +103,7 @@ class RenderBackend:
         Option("pixel", None, "pixel art: block size in pixels", shown="the short side / 64"),
         Option("dither", True, "pixel art: 4x4 ordered dither"),
         Option("halftone", False, "comic: halftone dots in the darker areas"),
-        Option("cell", None, "mosaic tile / stained-glass pane size in pixels", shown="14 / 30 at a 512-pixel short side"),
+        Option("cell", None, "mosaic tile / stained-glass pane size in pixels", shown="14 at a 512-pixel short side / a twelfth of the short side"),
     )
 
     @staticmethod

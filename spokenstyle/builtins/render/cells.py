@@ -75,12 +75,13 @@ def mosaic(x: torch.Tensor, *, seed: int | None, palette: list[str] | None = Non
 
 def stained_glass(x: torch.Tensor, *, seed: int | None, palette: list[str] | None = None,
                   pane: float | None = None) -> torch.Tensor:
-    """Panes about ``pane`` pixels across (default 30 at a 512-pixel short side) that follow
-    the photo's edges, in a few saturated glass colours with light through them, joined by
-    black leading."""
+    """Panes about ``pane`` pixels across (default: a twelfth of the short side, at least 12)
+    that follow the photo's edges, in a few saturated glass colours with light through them,
+    joined by black leading. Smaller panes put more lead than glass over the subject
+    (benchmarks/media_fidelity.py: SSIM L 0.24 at 30 px per 512, 0.43 at a twelfth)."""
     n, _, h, w = x.shape
     s = tk.scale_of(x)
-    size = pane if pane is not None else max(12.0, 30.0 * s)
+    size = pane if pane is not None else max(12.0, min(h, w) / 12.0)
     labels = tk.cells(x, size, compactness=0.9, seed=seed, iterations=3, jitter=0.4)
     fill = tk.cell_means(x, labels)
     out = torch.empty_like(fill)
