@@ -22,6 +22,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from ..encoders import DEFAULT as DEFAULT_ENCODER
 
@@ -189,12 +190,55 @@ def _cmd_train_transform(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    import torch
-
-    from ..errors import UsageError
+    """``spokenstyle train adain``: check, load the photos and the encoder, train, report."""
     from ..nn import decoder as decoders
-    from ..core.precision import compute_dtype
     from ..train import adain, data
+
+    out, config = _adain_config(args)
+    contents = data.load_folder(args.data, what="--data")
+    styles = data.load_folder(args.styles, what="--styles") if args.styles else list(contents)
+    heldout = data.load_folder(args.heldout, what="--heldout") if args.heldout else []
+    from ..core.engine import Engine
+
+    engine = Engine(device="cpu")
+    encoder = engine.feature_encoder(args.encoder)
+    encoder.channels(config.layer)  # an unknown --layer fails here, before the exemplars and any work
+    fingerprint = encoder.fingerprint()
+    state_path = str(out.with_suffix(".state.safetensors"))
+    resume, resumed, start = _adain_start(args, config)
+    t0 = time.perf_counter()
+    exemplars = adain.exemplar_pool(config.exemplars, 256, config.seed, engine.generator("exemplar"))
+    # Each layer's activation size on the photos: the losses' normaliser and the decoder's input scale.
+    scales = resume["scales"] if resume else adain.feature_scales(encoder, contents, adain.loss_layers(config.layer))
+    new = replace(adain.decoder_config_for(encoder, config.layer), input_scale=scales[config.layer])
+    model = start or decoders.AdaINDecoder(replace(new, upsample=args.upsample) if args.upsample else new)
+
+    def checkpoint(step: int, record: dict) -> None:  # the usable decoder, beside the full state
+        if (step + 1) % args.state_every == 0:
+            decoders.save(model, out, encoder=args.encoder, fingerprint=fingerprint,
+                          info={"partial": True, "step": step + 1})
+
+    decoder, history = adain.train_decoder(encoder, contents, styles + exemplars, config, decoder=model,
+                                           progress=not args.quiet, on_step=checkpoint, resume=resume,
+                                           state_path=state_path, state_every=args.state_every, scales=scales)
+    seconds = time.perf_counter() - t0
+    report = _adain_report(args, config, engine, encoder, decoder, history, fingerprint,
+                           heldout=heldout, styles=styles, scales=scales, resumed=resumed)
+    decoders.save(decoder, out, encoder=args.encoder, fingerprint=fingerprint, info=report)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB) after {seconds:.0f} s")
+        if report["heldout"]:
+            print("held out: " + ", ".join(f"{k} {v}" for k, v in report["heldout"].items()))
+    return 0
+
+
+def _adain_config(args: argparse.Namespace) -> tuple[Path, Any]:
+    """``--out`` checked (a .safetensors file in a writable folder) and the checked
+    :class:`~spokenstyle.train.adain.TrainConfig` of the flags."""
+    from ..errors import UsageError
+    from ..train import adain
 
     out = Path(args.out)
     if out.suffix != ".safetensors":
@@ -212,54 +256,50 @@ def _cmd_train(args: argparse.Namespace) -> int:
         raise UsageError(f"--eval-styles {args.eval_styles} must be 0 or more")
     if args.state_every < 1:
         raise UsageError(f"--state-every {args.state_every} must be 1 or more")
-    contents = data.load_folder(args.data, what="--data")
-    styles = data.load_folder(args.styles, what="--styles") if args.styles else list(contents)
-    heldout = data.load_folder(args.heldout, what="--heldout") if args.heldout else []
-    from ..core.engine import Engine
+    return out, config
 
-    engine = Engine(device="cpu")
-    encoder = engine.feature_encoder(args.encoder)
-    encoder.channels(config.layer)  # an unknown --layer fails here, before the exemplars and any work
-    fingerprint = encoder.fingerprint()
-    state_path = str(out.with_suffix(".state.safetensors"))
+
+def _adain_start(args: argparse.Namespace, config: Any) -> tuple[Any, Any, Any]:
+    """What ``--resume`` continues from: (the training state or None, the decoder file read or
+    None, the decoder to train or None for a new one)."""
+    from ..errors import UsageError
+    from ..nn import decoder as decoders
+    from ..train import adain
+
     resume = resumed = start = None
-    if args.resume:
-        if str(args.resume).endswith(".state.safetensors"):
-            resume = adain.load_state(args.resume)
-            if resume["config"].get("layer") != config.layer:
-                raise UsageError(f"--resume '{args.resume}' trained layer {resume['config'].get('layer')}, not --layer {config.layer}")
-            from ..checkpoints import validate
+    if not args.resume:
+        return resume, resumed, start
+    if str(args.resume).endswith(".state.safetensors"):
+        resume = adain.load_state(args.resume)
+        if resume["config"].get("layer") != config.layer:
+            raise UsageError(f"--resume '{args.resume}' trained layer {resume['config'].get('layer')}, not --layer {config.layer}")
+        from ..checkpoints import validate
 
-            # validated like a checkpoint's: a state from before a field existed gets its old default
-            saved = validate(resume["decoder_config"], decoders.CONFIG_SCHEMA, what=f"--resume '{args.resume}'")
-            if args.upsample and args.upsample != saved["upsample"]:
-                raise UsageError(f"--upsample {args.upsample}: the run in '{args.resume}' trains a {saved['upsample']} "
-                                 "decoder; resume it as it is, or start from its weights (a decoder .safetensors)")
-            start = decoders.AdaINDecoder(decoders.DecoderConfig(**saved))
-        else:
-            resumed = decoders.load(args.resume)
-            start = resumed.decoder
-            if args.upsample and args.upsample != start.config.upsample:
-                # the same weights fit either upsample: fine-tune them with the other one
-                weights = start.state_dict()
-                start = decoders.AdaINDecoder(replace(start.config, upsample=args.upsample))
-                start.load_state_dict(weights)
-    t0 = time.perf_counter()
-    exemplars = adain.exemplar_pool(config.exemplars, 256, config.seed, engine.generator("exemplar"))
-    # Each layer's activation size on the photos: the losses' normaliser and the decoder's input scale.
-    scales = resume["scales"] if resume else adain.feature_scales(encoder, contents, adain.loss_layers(config.layer))
-    new = replace(adain.decoder_config_for(encoder, config.layer), input_scale=scales[config.layer])
-    model = start or decoders.AdaINDecoder(replace(new, upsample=args.upsample) if args.upsample else new)
+        # validated like a checkpoint's: a state from before a field existed gets its old default
+        saved = validate(resume["decoder_config"], decoders.CONFIG_SCHEMA, what=f"--resume '{args.resume}'")
+        if args.upsample and args.upsample != saved["upsample"]:
+            raise UsageError(f"--upsample {args.upsample}: the run in '{args.resume}' trains a {saved['upsample']} "
+                             "decoder; resume it as it is, or start from its weights (a decoder .safetensors)")
+        start = decoders.AdaINDecoder(decoders.DecoderConfig(**saved))
+    else:
+        resumed = decoders.load(args.resume)
+        start = resumed.decoder
+        if args.upsample and args.upsample != start.config.upsample:
+            # the same weights fit either upsample: fine-tune them with the other one
+            weights = start.state_dict()
+            start = decoders.AdaINDecoder(replace(start.config, upsample=args.upsample))
+            start.load_state_dict(weights)
+    return resume, resumed, start
 
-    def checkpoint(step: int, record: dict) -> None:  # the usable decoder, beside the full state
-        if (step + 1) % args.state_every == 0:
-            decoders.save(model, out, encoder=args.encoder, fingerprint=fingerprint,
-                          info={"partial": True, "step": step + 1})
 
-    decoder, history = adain.train_decoder(encoder, contents, styles + exemplars, config, decoder=model,
-                                           progress=not args.quiet, on_step=checkpoint, resume=resume,
-                                           state_path=state_path, state_every=args.state_every, scales=scales)
-    seconds = time.perf_counter() - t0
+def _adain_report(args: argparse.Namespace, config: Any, engine: Any, encoder: Any, decoder: Any,
+                  history: list[dict], fingerprint: str, *, heldout: list, styles: list, scales: dict,
+                  resumed: Any) -> dict[str, Any]:
+    """The figures of a finished run (the decoder's metadata and ``--json``): the loss curve,
+    the held-out figures (exemplar styles from seed + 1 and two of the style images), the machine."""
+    from ..core.precision import compute_dtype
+    from ..train import adain
+
     eval_styles = (adain.exemplar_pool(args.eval_styles, 256, config.seed + 1, engine.generator("exemplar"))
                    if config.exemplars else []) + styles[:2]
     report = {
@@ -277,14 +317,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     }
     if resumed is not None:  # the shipped decoder's metadata tells its whole training history
         report["resumed_from"] = {"path": str(args.resume), "info": resumed.info}
-    decoders.save(decoder, out, encoder=args.encoder, fingerprint=fingerprint, info=report)
-    if args.json:
-        print(json.dumps(report, ensure_ascii=False))
-    else:
-        print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB) after {seconds:.0f} s")
-        if report["heldout"]:
-            print("held out: " + ", ".join(f"{k} {v}" for k, v in report["heldout"].items()))
-    return 0
+    return report
 
 
 def _machine() -> str:

@@ -38,31 +38,33 @@ from .. import ops
 from ..encoders import FeatureEncoder
 from ..nn.decoder import AdaINDecoder, DecoderConfig
 from . import data
+from .config import TrainingConfig
 
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(TrainingConfig):
+    """An AdaIN decoder's training run; the fields both trainers share are
+    :class:`~spokenstyle.train.config.TrainingConfig`'s (``precision``: the encoder and the decoder
+    under bfloat16 autocast where the CPU runs it natively). The device is the CPU; where the
+    decoder, its state and the checkpoints go is the caller's (``train_decoder``'s arguments,
+    the CLI's ``--out``, ``--resume`` and ``--state-every``)."""
+
     steps: int = 3500
-    batch: int = 4
-    crop: int = 128
+    style_weight: float = 4.0
+    recon_fraction: float = 0.25
     lr: float = 5e-4
     lr_final: float = 3e-5
-    style_weight: float = 4.0
-    pixel_weight: float = 10.0
     chroma_tv_weight: float = 10.0
     #: Weight of the shift-consistency L1 term (0 = off; each step then decodes the batch once).
     shift_weight: float = 0.0
     #: Weight of the grid term: the output's detail locked to the 8-px cells (0 = off).
     lattice_weight: float = 0.0
-    recon_fraction: float = 0.25
+    #: Generated exemplar style images, in all (0 = none).
     exemplars: int = 96
-    seed: int = 0
     #: The AdaIN layer (Huang & Belongie's relu4_1 on VGG-19).
     layer: str = "relu4_1"
-    #: Encoder and decoder under bfloat16 autocast where the CPU runs it natively (spokenstyle.core.precision).
-    precision: str = "auto"
 
     def check(self) -> None:
         from ..errors import UsageError
@@ -81,9 +83,7 @@ class TrainConfig:
             raise UsageError(f"--crop {self.crop} must be at least 64 with --shift-weight (the shifted views must overlap)")
         if not 0.0 <= self.recon_fraction <= 1.0:
             raise UsageError(f"recon_fraction {self.recon_fraction} must be in [0, 1]")
-        from ..core.precision import check
-
-        self.precision = check(self.precision, "--precision")
+        self._check_precision()
 
 
 def mean_std_loss(a: torch.Tensor, b_mean: torch.Tensor, b_std: torch.Tensor) -> torch.Tensor:

@@ -47,8 +47,10 @@ from typing import Any, Callable, Mapping
 
 import torch
 
+from ..encoders import DEFAULT as DEFAULT_ENCODER
 from ..errors import UsageError
 from . import data, losses
+from .config import TrainingConfig
 
 STATE_FORMAT = "spokenstyle.transform_train_state/1"
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
@@ -68,9 +70,15 @@ def _default_media() -> tuple[str, ...]:
 
 
 @dataclass
-class FitConfig:
-    """Everything a training run needs; a JSON config file holds any subset of these fields."""
+class FitConfig(TrainingConfig):
+    """Everything a training run needs; a JSON config file holds any subset of these fields.
+    The fields both trainers share are :class:`~spokenstyle.train.config.TrainingConfig`'s
+    (``precision``: the loss encoder under bfloat16 autocast where the CPU runs it natively;
+    the generator, the discriminator and the losses stay float32)."""
 
+    steps: int = 4000
+    style_weight: float = 10.0
+    recon_fraction: float = 0.1
     data: str = "data/photos/train"
     out: str = "runs/transform"
     media: tuple[str, ...] = field(default_factory=_default_media)
@@ -79,23 +87,14 @@ class FitConfig:
     exemplars: int = 8
     exemplar_size: int = 256
     look_fraction: float = 0.5
-    encoder: str = "vgg19"
+    encoder: str = DEFAULT_ENCODER
     content_layer: str = "relu3_1"
-    #: The loss encoder under bfloat16 autocast where the CPU runs it natively (spokenstyle.core.precision);
-    #: the generator, the discriminator and the losses stay float32.
-    precision: str = "auto"
     #: "auto" (CUDA when available, under torchrun each process its own GPU), "cpu", "cuda", "cuda:N".
     device: str = "auto"
-    steps: int = 4000
-    batch: int = 4
-    crop: int = 128
     lr_g: float = 1e-3
     lr_d: float = 1e-3
     content_weight: float = 1.0
-    style_weight: float = 10.0
     tv_weight: float = 0.0
-    pixel_weight: float = 10.0
-    recon_fraction: float = 0.1
     adv_weight: float = 0.05
     #: A backend to distil (``"adain"``, :mod:`spokenstyle.train.teacher`): its renders of the
     #: photos become paired targets and the style images of the Gram and adversarial terms.
@@ -112,7 +111,6 @@ class FitConfig:
     blocks: int = 4
     mapping_layers: int = 3
     w_dim: int = 128
-    seed: int = 0
     checkpoint_every: int = 250
     sample_every: int = 250
     #: A state file to continue from ("auto": OUT/state.safetensors).
@@ -177,9 +175,7 @@ class FitConfig:
         if self.teacher and self.teacher_size < self.crop:
             raise UsageError(f"--teacher-size {self.teacher_size} must be at least --crop {self.crop}: views are cut "
                              "from the teacher's renders at their own scale")
-        from ..core.precision import check as check_precision
-
-        self.precision = check_precision(self.precision, "--precision")
+        self._check_precision()
         if not isinstance(self.device, str) or not self.device.strip():
             raise UsageError(f"--device {self.device!r} must be auto, cpu, cuda or cuda:N")
         number("recon_fraction", 0.0, 1.0)
@@ -529,9 +525,67 @@ def fit(config: FitConfig | Mapping[str, Any] | str | os.PathLike, *, engine: An
     """
     from tqdm import tqdm
 
-    from ..nn import transform as T
-    from . import adain, distributed
+    from . import distributed
 
+    config = _as_config(config)
+    device = _run_device(config, engine)
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    ranks = distributed.setup(device)
+    out = _output_folder(config)
+    saved = _saved_state(config, out / "state.safetensors", ranks)
+    run = _prepare(config, engine, device, ranks, saved, out)
+    bar = tqdm(range(run.start, config.steps), desc="training transform", unit="step",
+               disable=not (config.progress and ranks.main), dynamic_ncols=True, initial=run.start,
+               total=config.steps)
+    for step in bar:
+        record = _train_step(run, step)
+        _write_outputs(run, step + 1)
+        if config.progress:
+            bar.set_postfix({k: f"{record[k]:.3f}" for k in ("loss_g", "style", "loss_d") if k in record})
+        if on_step:
+            on_step(step, record)
+    distributed.barrier(ranks)  # the files are complete before any rank returns
+    run.net.eval()
+    return FitResult(run.net, run.history, out, run.weights_path, run.state_path, ranks.rank, ranks.world,
+                     str(device))
+
+
+@dataclass
+class _Run:
+    """One training run's working set, from :func:`_prepare` to the last step."""
+
+    config: FitConfig
+    ranks: Any
+    device: torch.device
+    out: Path
+    photos: list[torch.Tensor]
+    encoder: Any
+    scales: dict[str, float]
+    pool: dict[str, list[tuple[torch.Tensor, dict]]]
+    pairs: Any
+    net: Any
+    disc: Any
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    gen: torch.Generator
+    history: list[dict[str, float]]
+    start: int
+    fixed: torch.Tensor
+    t_offset: float
+    t_start: float = 0.0
+
+    @property
+    def state_path(self) -> Path:
+        return self.out / "state.safetensors"
+
+    @property
+    def weights_path(self) -> Path:
+        return self.out / "transform.safetensors"
+
+
+def _as_config(config: Any) -> FitConfig:
+    """``fit``'s config argument as a checked :class:`FitConfig`."""
     if isinstance(config, (str, os.PathLike)):
         config = FitConfig.from_json(config)
     elif isinstance(config, Mapping):
@@ -539,7 +593,14 @@ def fit(config: FitConfig | Mapping[str, Any] | str | os.PathLike, *, engine: An
     elif not isinstance(config, FitConfig):
         raise UsageError(f"fit(config): config must be a FitConfig, a dict or a JSON path, got {type(config).__name__}")
     config.check()
+    return config
+
+
+def _run_device(config: FitConfig, engine: Any) -> torch.device:
+    """Where this process computes: the engine's device under ``device = "auto"`` when an engine
+    is given, else ``config.device`` (under torchrun, each process its own GPU)."""
     from ..core.device import resolve_device
+    from . import distributed
 
     try:
         if engine is not None and config.device.strip().lower() == "auto":
@@ -551,34 +612,49 @@ def fit(config: FitConfig | Mapping[str, Any] | str | os.PathLike, *, engine: An
     if engine is not None and engine.device != device:
         raise UsageError(f"--device {config.device}: fit(engine=...) computes on {engine.device}; give the same "
                          "device to both, or leave --device auto")
-    if device.type == "cuda":
-        torch.cuda.set_device(device)
-    ranks = distributed.setup(device)
+    return device
+
+
+def _output_folder(config: FitConfig) -> Path:
+    """``config.out``, made if need be and checked writable."""
     out = Path(config.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out '{out}' is a file; give a folder for the run's weights, state, losses and samples")
     out.mkdir(parents=True, exist_ok=True)
     if not os.access(out, os.W_OK):
         raise UsageError(f"--out '{out}' is not writable")
-    state_path, weights_path = out / "state.safetensors", out / "transform.safetensors"
-    saved = None
-    if config.resume:
-        resume_path = state_path if config.resume == "auto" else Path(config.resume)
-        if not resume_path.is_file():
-            raise UsageError(f"--resume '{resume_path}' does not exist; a run writes OUT/state.safetensors every --checkpoint-every steps")
-        saved = load_state(resume_path)
-        _check_resumable(saved, config, resume_path)
-        if saved["world_size"] != ranks.world:
-            raise UsageError(f"--resume '{resume_path}' was written by {saved['world_size']} process(es), this run has "
-                             f"{ranks.world}; resume with the same torchrun --nproc-per-node (and nodes)")
+    return out
+
+
+def _saved_state(config: FitConfig, state_path: Path, ranks: Any) -> dict[str, Any] | None:
+    """The state ``config.resume`` names (``"auto"``: ``state_path``), checked to continue this
+    run with this many processes; None without ``resume``."""
+    if not config.resume:
+        return None
+    resume_path = state_path if config.resume == "auto" else Path(config.resume)
+    if not resume_path.is_file():
+        raise UsageError(f"--resume '{resume_path}' does not exist; a run writes OUT/state.safetensors every --checkpoint-every steps")
+    saved = load_state(resume_path)
+    _check_resumable(saved, config, resume_path)
+    if saved["world_size"] != ranks.world:
+        raise UsageError(f"--resume '{resume_path}' was written by {saved['world_size']} process(es), this run has "
+                         f"{ranks.world}; resume with the same torchrun --nproc-per-node (and nodes)")
+    return saved
+
+
+def _prepare(config: FitConfig, engine: Any, device: torch.device, ranks: Any, saved: dict[str, Any] | None,
+             out: Path) -> _Run:
+    """Everything the steps need: the photos, the loss encoder and its feature scales, the style
+    pool (or the teacher's pairs), the networks and their optimisers, the data generator, and,
+    with ``saved``, all of them as the state left them."""
+    from ..core.precision import at_precision
+    from . import adain
 
     photos = data.load_folder(config.data, what="--data")
     if engine is None:
         from ..core.engine import Engine
 
         engine = Engine(device=device)
-    from ..core.precision import at_precision
-
     feature_encoder = engine.feature_encoder(config.encoder)
     feature_encoder.channels(config.content_layer)  # an unknown layer fails here, before any work
     encoder = at_precision(feature_encoder, config.precision)
@@ -595,7 +671,6 @@ def fit(config: FitConfig | Mapping[str, Any] | str | os.PathLike, *, engine: An
     net, disc = net.to(device), disc.to(device)
     net.train()
     disc.train()
-    use_adv = config.adv_weight > 0
     opt_g = torch.optim.Adam(net.parameters(), lr=config.lr_g, betas=(0.5, 0.99))
     opt_d = torch.optim.Adam(disc.parameters(), lr=config.lr_d, betas=(0.0, 0.99))
     # Each rank its own batches; rank 0 (and a single process) draws the seed's own.
@@ -603,65 +678,81 @@ def fit(config: FitConfig | Mapping[str, Any] | str | os.PathLike, *, engine: An
     history: list[dict[str, float]] = []
     start = 0
     if saved is not None:
-        from . import state
-
-        tensors = saved["tensors"]
-        state.load_module("g", net, tensors)
-        state.load_module("d", disc, tensors)
-        state.load_optimizer("adam_g", opt_g, tensors, saved["param_groups_g"])
-        state.load_optimizer("adam_d", opt_d, tensors, saved["param_groups_d"])
-        state.load_rng(gen, tensors)
-        if ranks.rank > 0:
-            gen.set_state(tensors[f"rng.generator.{ranks.rank}"])
-        start, history = saved["step"], list(saved["history"])
+        start, history = _restore(saved, net, disc, opt_g, opt_d, gen, ranks.rank)
     fixed = sample_photos(photos, min(config.crop, 128)).to(device)
     t_offset = float(history[-1].get("t", 0.0)) if history else 0.0
-    t_start = time.perf_counter()
-    bar = tqdm(range(start, config.steps), desc="training transform", unit="step", disable=not (config.progress and ranks.main),
-               dynamic_ncols=True, initial=start, total=config.steps)
-    info = {"config": config.to_dict(), "scales": scales}
-    for step in bar:
-        batch = {k: v.to(device) for k, v in draw_batch(photos, pool, config, gen, pairs).items()}
-        disc.requires_grad_(False)
-        g = generator_losses(net, encoder, disc if use_adv else None, batch, config, scales)
-        loss_g = g["total"].mean()
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        distributed.average_gradients(net.parameters(), ranks)
-        opt_g.step()
-        disc.requires_grad_(True)
-        record = {"step": step, "loss_g": float(loss_g.detach())}
-        record.update({k: float(g[k].detach().mean()) for k in ("content", "style", "tv", "adv")})
-        if pairs is not None:
-            record["paired"] = float(g["paired"].detach().mean())
-        if use_adv:
-            d = discriminator_losses(disc, g["output"], batch, config, r1=step % config.r1_every == 0)
-            loss_d = d["total"].mean()
-            opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            distributed.average_gradients(disc.parameters(), ranks)
-            opt_d.step()
-            record["loss_d"] = float(d["logistic"].detach().mean())
-            if "r1" in d:
-                record["r1"] = float(d["r1"].mean())
-        record["t"] = round(t_offset + time.perf_counter() - t_start, 2)
-        history.append(record)
-        done = step + 1
-        last = done == config.steps
-        if done % config.checkpoint_every == 0 or last:
-            distributed.check_in_sync((net, disc), ranks)
-            rank_states = distributed.gather_states(gen, ranks)
-            if ranks.main:
-                T.save(net, weights_path, info={**info, "step": done, "partial": not last, "processes": ranks.world})
-                save_state(state_path, net, disc, opt_g, opt_d, gen, done, history, config, scales, rank_states)
-        if ranks.main and (done % config.sample_every == 0 or last):
-            _save_png(out / "samples" / f"step_{done:06d}.png", sample_grid(net, fixed, config.media))
-        if ranks.main and (done % 25 == 0 or last or done % config.checkpoint_every == 0):
-            _write_csv(out / "losses.csv", history)
-        if config.progress:
-            bar.set_postfix({k: f"{record[k]:.3f}" for k in ("loss_g", "style", "loss_d") if k in record})
-        if on_step:
-            on_step(step, record)
-    distributed.barrier(ranks)  # the files are complete before any rank returns
-    net.eval()
-    return FitResult(net, history, out, weights_path, state_path, ranks.rank, ranks.world, str(device))
+    return _Run(config, ranks, device, out, photos, encoder, scales, pool, pairs, net, disc, opt_g, opt_d, gen,
+                history, start, fixed, t_offset, time.perf_counter())
+
+
+def _restore(saved: dict[str, Any], net, disc, opt_g, opt_d, gen: torch.Generator, rank: int) -> tuple[int, list]:
+    """The networks, optimisers and this rank's data generator as ``saved`` left them; the step
+    and the history to continue from."""
+    from . import state
+
+    tensors = saved["tensors"]
+    state.load_module("g", net, tensors)
+    state.load_module("d", disc, tensors)
+    state.load_optimizer("adam_g", opt_g, tensors, saved["param_groups_g"])
+    state.load_optimizer("adam_d", opt_d, tensors, saved["param_groups_d"])
+    state.load_rng(gen, tensors)
+    if rank > 0:
+        gen.set_state(tensors[f"rng.generator.{rank}"])
+    return saved["step"], list(saved["history"])
+
+
+def _train_step(run: _Run, step: int) -> dict[str, float]:
+    """One step: a batch drawn, the generator updated, then (with ``adv_weight`` > 0) the
+    discriminator; the step's record is appended to the history and returned."""
+    from . import distributed
+
+    config, ranks = run.config, run.ranks
+    use_adv = config.adv_weight > 0
+    batch = {k: v.to(run.device) for k, v in draw_batch(run.photos, run.pool, config, run.gen, run.pairs).items()}
+    run.disc.requires_grad_(False)
+    g = generator_losses(run.net, run.encoder, run.disc if use_adv else None, batch, config, run.scales)
+    loss_g = g["total"].mean()
+    run.opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    distributed.average_gradients(run.net.parameters(), ranks)
+    run.opt_g.step()
+    run.disc.requires_grad_(True)
+    record = {"step": step, "loss_g": float(loss_g.detach())}
+    record.update({k: float(g[k].detach().mean()) for k in ("content", "style", "tv", "adv")})
+    if run.pairs is not None:
+        record["paired"] = float(g["paired"].detach().mean())
+    if use_adv:
+        d = discriminator_losses(run.disc, g["output"], batch, config, r1=step % config.r1_every == 0)
+        loss_d = d["total"].mean()
+        run.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        distributed.average_gradients(run.disc.parameters(), ranks)
+        run.opt_d.step()
+        record["loss_d"] = float(d["logistic"].detach().mean())
+        if "r1" in d:
+            record["r1"] = float(d["r1"].mean())
+    record["t"] = round(run.t_offset + time.perf_counter() - run.t_start, 2)
+    run.history.append(record)
+    return record
+
+
+def _write_outputs(run: _Run, done: int) -> None:
+    """After step ``done``: the weights and the state every ``checkpoint_every`` steps, a sample
+    grid every ``sample_every``, losses.csv every 25 (and all of them after the last step)."""
+    from ..nn import transform as T
+    from . import distributed
+
+    config, ranks = run.config, run.ranks
+    last = done == config.steps
+    if done % config.checkpoint_every == 0 or last:
+        distributed.check_in_sync((run.net, run.disc), ranks)
+        rank_states = distributed.gather_states(run.gen, ranks)
+        if ranks.main:
+            info = {"config": config.to_dict(), "scales": run.scales}
+            T.save(run.net, run.weights_path, info={**info, "step": done, "partial": not last, "processes": ranks.world})
+            save_state(run.state_path, run.net, run.disc, run.opt_g, run.opt_d, run.gen, done, run.history, config,
+                       run.scales, rank_states)
+    if ranks.main and (done % config.sample_every == 0 or last):
+        _save_png(run.out / "samples" / f"step_{done:06d}.png", sample_grid(run.net, run.fixed, config.media))
+    if ranks.main and (done % 25 == 0 or last or done % config.checkpoint_every == 0):
+        _write_csv(run.out / "losses.csv", run.history)
