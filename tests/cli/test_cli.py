@@ -6,7 +6,8 @@ import shutil
 import pytest
 from PIL import Image
 
-from harness.helpers import PHOTOS, run_cli, stderr_lines
+from harness.helpers import PHOTOS, run_cli, run_in_process, stderr_lines
+from harness.plugins import fake_plugin
 from spokenstyle.cli import main
 
 
@@ -72,7 +73,7 @@ def test_mistakes_are_one_line_exit_2_and_leave_no_file(tmp_path, args, message)
     notimage.write_text("hello")
     fill = {"missing": tmp_path / "missing.jpg", "notimage": notimage, "photo": PHOTOS["coffee"], "out": tmp_path / "out.png", "tmp": tmp_path}
     argv = [a.format(**{k: str(v) for k, v in fill.items()}) for a in args]
-    code, err = _run_in_process(argv)
+    code, _out, err = run_in_process(argv)
     assert code == 2
     assert len(err) == 1, err
     import re
@@ -80,20 +81,6 @@ def test_mistakes_are_one_line_exit_2_and_leave_no_file(tmp_path, args, message)
     assert re.search(message, err[0]), err[0]
     assert not (tmp_path / "out.png").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notimage.jpg"]
-
-
-def _run_in_process(argv):
-    import contextlib
-    import io
-
-    err = io.StringIO()
-    out = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
-        try:
-            code = main(argv)
-        except SystemExit as exc:  # argparse's own usage errors
-            code = exc.code
-    return code, [l for l in err.getvalue().splitlines() if l.strip()]
 
 
 def test_error_in_a_subprocess_has_no_traceback(tmp_path):
@@ -113,7 +100,7 @@ def test_truncated_image_in_a_batch_fails_cleanly_and_the_batch_goes_on(tmp_path
     (tmp_path / "in" / "b_cut.jpg").write_bytes(data[: len(data) // 3])
     shutil.copy(PHOTOS["chelsea"], tmp_path / "in" / "a_ok.jpg")
     shutil.copy(PHOTOS["astronaut"], tmp_path / "in" / "c_ok.jpg")
-    code, err = _run_in_process(["stylize", str(tmp_path / "in"), "-p", "warm", "-o", str(tmp_path / "out"), "-q"])
+    code, _out, err = run_in_process(["stylize", str(tmp_path / "in"), "-p", "warm", "-o", str(tmp_path / "out"), "-q"])
     # one line for the broken photo, one summary line; exit 1 because something failed
     assert code == 1 and len(err) == 2, err
     assert "b_cut.jpg" in err[0] and "truncated or corrupt" in err[0]
@@ -221,18 +208,15 @@ def test_option_flag_reaches_the_backend(tmp_path, capsys):
             seen.append((steps, mode, fast))
             return content
 
-    class Plugin:
-        @spokenstyle.hookimpl
-        def register_style_backends(self, register):
-            register("knobs", Knobs)
+    plugin = fake_plugin(style_backends={"knobs": Knobs})
 
-    with isolated_plugins(Plugin()):
+    with isolated_plugins(plugin):
         argv = ["stylize", str(PHOTOS["chelsea"]), "--backend", "knobs", "-O", "steps=3", "-O", "mode=soft",
                 "--option", "fast=true", "-o", str(tmp_path / "k.png"), "--json"]
         assert main(argv) == 0
         assert seen == [(3, "soft", True)]  # JSON scalars typed, other text kept as text
         assert json.loads(capsys.readouterr().out)["options"] == {"knobs": {"steps": 3, "mode": "soft", "fast": True}}
-        code, err = _run_in_process(["stylize", str(PHOTOS["chelsea"]), "--backend", "knobs", "-O", "step=3", "-o", str(tmp_path / "x.png")])
+        code, _out, err = run_in_process(["stylize", str(PHOTOS["chelsea"]), "--backend", "knobs", "-O", "step=3", "-o", str(tmp_path / "x.png")])
         assert code == 2 and len(err) == 1 and "did you mean 'steps'" in err[0] and "'knobs' takes steps, mode, fast" in err[0]
     assert not (tmp_path / "x.png").exists()
 
@@ -264,7 +248,7 @@ def test_new_flag_mistakes_are_one_line_exit_2_and_write_nothing(tmp_path, extra
     fill["notimage"].write_text("hello")
     argv = ["stylize", str(PHOTOS["coffee"]), "-p", "warm", "-o", str(tmp_path / "out" / "o.png")]
     (tmp_path / "out").mkdir()
-    code, err = _run_in_process(argv + [a.format(**fill) for a in extra])
+    code, _out, err = run_in_process(argv + [a.format(**fill) for a in extra])
     assert code == 2 and len(err) == 1, err
     assert re.search(message, err[0]), err[0]
     assert list((tmp_path / "out").iterdir()) == []
@@ -272,7 +256,7 @@ def test_new_flag_mistakes_are_one_line_exit_2_and_write_nothing(tmp_path, extra
 
 def test_a_mask_that_fits_only_some_photos_of_a_batch_fails_before_writing(tmp_path):
     mask = _half_mask(tmp_path / "m.png")  # coffee's size, not chelsea's
-    code, err = _run_in_process(["stylize", str(PHOTOS["coffee"]), str(PHOTOS["chelsea"]), "-p", "warm", "--mask", str(mask),
+    code, _out, err = run_in_process(["stylize", str(PHOTOS["coffee"]), str(PHOTOS["chelsea"]), "-p", "warm", "--mask", str(mask),
                                  "-o", str(tmp_path / "out"), "-q"])
     assert code == 2 and len(err) == 1 and "chelsea.jpg' is 256x170" in err[0]
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []

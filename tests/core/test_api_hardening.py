@@ -9,6 +9,7 @@ from PIL import Image
 
 import spokenstyle
 from harness.helpers import photo
+from harness.plugins import fake_plugin
 from spokenstyle.errors import BackendError, UsageError
 from spokenstyle.plugins.testing import isolated_plugins
 
@@ -78,12 +79,7 @@ def backend_plugin(name, fn):
         def stylize(self, content, intent, **kw):
             return fn(content)
 
-    class Plugin:
-        @spokenstyle.hookimpl
-        def register_style_backends(self, register):
-            register(name, Backend)
-
-    return Plugin()
+    return fake_plugin(style_backends={name: Backend})
 
 
 @pytest.mark.parametrize(
@@ -138,13 +134,10 @@ def test_a_plugin_backend_exiting_in_its_constructor_cannot_end_the_host():
         def stylize(self, content, intent, **kw):
             return content
 
-    class Plugin:
-        @spokenstyle.hookimpl
-        def register_style_backends(self, register):
-            register("quitter", Quitter)
+    plugin = fake_plugin(style_backends={"quitter": Quitter})
 
     from spokenstyle.plugins.manager import PluginError
 
-    with isolated_plugins(Plugin()):
+    with isolated_plugins(plugin):
         with pytest.raises(PluginError, match="style backend 'quitter' from plugin 'Plugin' failed to start: SystemExit: 1"):
             spokenstyle.Engine(device="cpu").stylize(X, backend="quitter")

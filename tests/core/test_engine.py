@@ -10,6 +10,7 @@ from PIL import Image
 
 import spokenstyle
 from harness.helpers import PHOTOS, REPO, lum, photo, warm_index
+from harness.plugins import fake_plugin
 from spokenstyle import Engine, StyleIntent, UsageError
 from spokenstyle.image.color import chroma, srgb_to_oklab
 from spokenstyle.plugins.testing import isolated_plugins
@@ -155,12 +156,9 @@ def test_planner_prefers_a_backend_that_declares_the_medium():
     class Looky(Watercolor):
         applies_look = True
 
-    class Plugin:
-        @spokenstyle.hookimpl
-        def register_style_backends(self, register):
-            register("wc", Watercolor)
+    plugin = fake_plugin(style_backends={"wc": Watercolor})
 
-    with isolated_plugins(Plugin()) as pm:
+    with isolated_plugins(plugin) as pm:
         engine = Engine()
         result = engine.stylize(photo("coffee"), "watercolor, warmer")
         assert result.backends == ["wc", "grade"] and calls == ["watercolor"]
@@ -168,12 +166,9 @@ def test_planner_prefers_a_backend_that_declares_the_medium():
         # forcing a backend runs exactly that, in order
         assert engine.stylize(photo("coffee"), "warmer", backend="grade,wc").backends == ["grade", "wc"]
 
-        class Plugin2:
-            @spokenstyle.hookimpl
-            def register_style_backends(self, register):
-                register("looky", Looky)
+        plugin2 = fake_plugin("Plugin2", style_backends={"looky": Looky})
 
-        pm.register(Plugin2(), name="p2")
+        pm.register(plugin2, name="p2")
         engine = Engine()
         # same medium, same priority: the name decides; a backend that applies the look skips grade
         plan = engine.plan(engine.encode("watercolor"))
@@ -185,12 +180,9 @@ def test_planning_a_look_does_not_import_lazy_backends(tmp_path, monkeypatch):
     (tmp_path / f"{mod}.py").write_text("class B:\n    media = ('oil_painting',)\n    def stylize(self, c, i, **k):\n        return c\n")
     monkeypatch.syspath_prepend(str(tmp_path))
 
-    class Plugin:
-        @spokenstyle.hookimpl
-        def register_style_backends(self, register):
-            register("heavy", f"{mod}:B")
+    plugin = fake_plugin(style_backends={"heavy": f"{mod}:B"})
 
-    with isolated_plugins(Plugin()):
+    with isolated_plugins(plugin):
         engine = Engine()
         assert engine.stylize(photo("chelsea"), "warmer").backends == ["grade"]
         assert mod not in sys.modules
@@ -203,12 +195,9 @@ def test_backend_returning_garbage_is_a_clear_error():
         def stylize(self, content, intent, **kw):
             return content[:, :1]
 
-    class Plugin:
-        @spokenstyle.hookimpl
-        def register_style_backends(self, register):
-            register("broken", Broken)
+    plugin = fake_plugin(style_backends={"broken": Broken})
 
-    with isolated_plugins(Plugin()):
+    with isolated_plugins(plugin):
         with pytest.raises(UsageError, match=r"'broken' returned \(1, 1,"):
             Engine().stylize(photo("chelsea"), backend="broken")
 
@@ -275,14 +264,11 @@ def test_statistics_keeps_a_textures_colour_variation_and_luminance_does_not():
             tint = torch.tensor([0.12, -0.12, 0.0]).view(1, 3, 1, 1) * stripe
             return (content + tint).clamp(0, 1)
 
-    class Plugin:
-        @spokenstyle.hookimpl
-        def register_style_backends(self, register):
-            register("stripes", Stripes)
+    plugin = fake_plugin(style_backends={"stripes": Stripes})
 
     x = photo("chelsea")
     stripe = (torch.arange(x.shape[-1]) // 4 % 2).float() * 2 - 1
-    with isolated_plugins(Plugin()):
+    with isolated_plugins(plugin):
         engine = Engine()
         outs = {mode: engine.stylize(x, backend="stripes", preserve_color=mode).tensor for mode in ("luminance", "statistics")}
     a0 = srgb_to_oklab(x)[0, 1]
@@ -344,17 +330,13 @@ class _AlphaOnly:
         return content
 
 
-class _OptionsPlugin:
-    @spokenstyle.hookimpl
-    def register_style_backends(self, register):
-        register("recorder", _Recorder)
-        register("alpha-only", _AlphaOnly)
+_OPTIONS_PLUGIN = fake_plugin("_OptionsPlugin", style_backends={"recorder": _Recorder, "alpha-only": _AlphaOnly})
 
 
 def test_declared_options_reach_their_backends_only():
     _Recorder.calls.clear()
     _AlphaOnly.calls.clear()
-    with isolated_plugins(_OptionsPlugin()):
+    with isolated_plugins(_OPTIONS_PLUGIN):
         engine = Engine()
         result = engine.stylize(photo("chelsea"), "watercolor", options={"steps": 3, "alpha": 0.5})
         assert result.backends == ["recorder", "grade"]
@@ -371,7 +353,7 @@ def test_declared_options_reach_their_backends_only():
 
 
 def test_an_option_no_backend_declares_is_a_usage_error():
-    with isolated_plugins(_OptionsPlugin()):
+    with isolated_plugins(_OPTIONS_PLUGIN):
         engine = Engine()
         with pytest.raises(UsageError) as exc:
             engine.stylize(photo("chelsea"), "watercolor", options={"stpes": 3})
@@ -397,13 +379,9 @@ def test_a_backend_with_malformed_options_is_named():
         def stylize(self, content, intent, **kw):
             return content
 
-    class Plugin:
-        @spokenstyle.hookimpl
-        def register_style_backends(self, register):
-            register("listed", Listed)
-            register("reserved", Reserved)
+    plugin = fake_plugin(style_backends={"listed": Listed, "reserved": Reserved})
 
-    with isolated_plugins(Plugin()):
+    with isolated_plugins(plugin):
         with pytest.raises(UsageError, match="style backend 'listed' has options=\\['steps'\\]; it must be a dict"):
             Engine().stylize(photo("chelsea"), backend="listed")
         with pytest.raises(UsageError, match="'reserved' declares the option\\(s\\) seed"):

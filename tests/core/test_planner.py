@@ -9,6 +9,7 @@ import pytest
 
 import spokenstyle
 from harness.helpers import PHOTOS, photo
+from harness.plugins import fake_plugin
 from spokenstyle import Engine, StyleIntent, UsageError
 from spokenstyle import cli
 from spokenstyle.core.intent import check_strength
@@ -87,12 +88,9 @@ def test_planner_plans_without_an_engine_and_without_creating_backends():
         def stylize(self, content, intent, **kw):
             return content
 
-    class Plugin:
-        @spokenstyle.hookimpl
-        def register_style_backends(self, register):
-            register("wc", Wc)
+    plugin = fake_plugin(style_backends={"wc": Wc})
 
-    with isolated_plugins(Plugin()) as pm:
+    with isolated_plugins(plugin) as pm:
         planner = Planner(pm)
         plan = planner.plan(StyleIntent(medium="watercolor"))
         assert plan.backends == ["wc", "grade"] and plan.medium_rendered is True

@@ -19,6 +19,7 @@ from spokenstyle.errors import UsageError
 from spokenstyle.plugins.testing import isolated_plugins
 
 from harness.helpers import REPO, photo
+from harness.plugins import fake_plugin
 
 
 @pytest.fixture(scope="module")
@@ -365,15 +366,12 @@ class TinyEncoder(encoders.FeatureEncoder):
         super().__init__(feats, {"relu1_1": 1})
 
 
-class TinyPlugin:
-    @spokenstyle.hookimpl
-    def register_feature_encoders(self, register):
-        register("tiny", TinyEncoder, description="a 1-layer encoder")
-        register("broken", lambda: object())
+TINY_PLUGIN = fake_plugin("TinyPlugin", feature_encoders={"tiny": (TinyEncoder, {"description": "a 1-layer encoder"}),
+                                                         "broken": lambda: object()})
 
 
 def test_feature_encoders_are_plugins():
-    with isolated_plugins(TinyPlugin()) as pm:
+    with isolated_plugins(TINY_PLUGIN) as pm:
         assert {"random", "vgg19", "tiny"} <= set(pm.names("feature_encoder"))
         enc = encoders.load("tiny", plugins=pm, width=6)
         assert enc(torch.rand(1, 3, 8, 8), ("relu1_1",))["relu1_1"].shape == (1, 6, 8, 8)
@@ -389,7 +387,7 @@ def test_feature_encoders_are_plugins():
 
 def test_load_without_plugins_reaches_only_the_builtins():
     # No fallback to the process-wide registry: a plugin's encoder needs an engine.
-    with isolated_plugins(TinyPlugin()):
+    with isolated_plugins(TINY_PLUGIN):
         with pytest.raises(UsageError, match="not built in.*Engine\\(\\).feature_encoder"):
             encoders.load("tiny")
 

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import math
 from pathlib import Path
 
 import torch
 from PIL import Image
 
-from spokenstyle.image import imageio
-from spokenstyle.cli import main
+from harness.helpers import run_in_process
 from spokenstyle.errors import UsageError
+from spokenstyle.image import imageio
 
 
-def run_cli(argv: list[str]) -> tuple[int, str, list[str]]:
-    """``spokenstyle.cli.main(argv)`` in-process: (exit code, stdout, non-empty stderr lines)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(argv)
-        except SystemExit as exc:  # argparse: --help, --version and usage errors
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
-    return code, out.getvalue(), [l for l in err.getvalue().splitlines() if l.strip()]
+#: ``spokenstyle.cli.main(argv)`` in-process: (exit code, stdout, non-empty stderr lines).
+run_cli = run_in_process
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

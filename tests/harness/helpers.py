@@ -46,7 +46,8 @@ def saturation(x: torch.Tensor) -> float:
     return float(((mx - mn) / mx.clamp_min(1e-6)).mean())
 
 
-def run_cli(*args: str, env: dict | None = None, cwd: str | os.PathLike | None = None) -> subprocess.CompletedProcess:
+def run_cli(*args: str, env: dict | None = None, cwd: str | os.PathLike | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess:
     """``python -m spokenstyle.cli ARGS`` in a subprocess, with this checkout importable."""
     full_env = dict(os.environ)
     full_env["PYTHONPATH"] = os.pathsep.join([str(REPO)] + ([full_env["PYTHONPATH"]] if full_env.get("PYTHONPATH") else []))
@@ -60,8 +61,25 @@ def run_cli(*args: str, env: dict | None = None, cwd: str | os.PathLike | None =
         encoding="utf-8",
         env=full_env,
         cwd=cwd,
-        timeout=120,
+        timeout=timeout,
     )
+
+
+def run_in_process(argv: list[str]) -> tuple[int, str, list[str]]:
+    """``spokenstyle.cli.main(argv)`` in this process: (exit code, stdout, non-empty stderr lines).
+    argparse's own exits (usage errors, ``--help``, ``--version``) become their exit code."""
+    import contextlib
+    import io
+
+    from spokenstyle.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    return code, out.getvalue(), [l for l in err.getvalue().splitlines() if l.strip()]
 
 
 def stderr_lines(proc: subprocess.CompletedProcess) -> list[str]:

@@ -13,6 +13,7 @@ import torch
 
 import spokenstyle
 from harness.helpers import make_dist, photo, run_cli, stderr_lines
+from harness.plugins import fake_plugin
 from spokenstyle.plugins.manager import PluginConflictError, PluginError, PluginManager, PluginWarning
 from spokenstyle.plugins.testing import isolated_plugins, spokenstyle_plugins  # noqa: F401  (fixture)
 
@@ -68,12 +69,9 @@ def test_lazy_factory_is_not_imported_until_used(tmp_path, monkeypatch):
     (tmp_path / f"{heavy}.py").write_text("import torch\nclass B:\n    def stylize(self, content, intent, **kw):\n        return content.flip(-1)\n")
     monkeypatch.syspath_prepend(str(tmp_path))
 
-    class Plugin:
-        @spokenstyle.hookimpl
-        def register_style_backends(self, register):
-            register("flipper", f"{heavy}:B")
+    plugin = fake_plugin(style_backends={"flipper": f"{heavy}:B"})
 
-    with isolated_plugins(Plugin()) as pm:
+    with isolated_plugins(plugin) as pm:
         assert "flipper" in pm.names("style_backend")
         assert heavy not in sys.modules
         engine = spokenstyle.Engine()
@@ -259,24 +257,17 @@ def test_two_plugins_claiming_one_name_is_an_error_naming_both_when_used(tmp_pat
 
 @pytest.mark.parametrize("hook, name", [("register_style_backends", "grade"), ("register_text_encoders", "lexicon")])
 def test_builtin_names_are_reserved(hook, name):
-    class Squatter:
-        pass
-
-    setattr(Squatter, hook, staticmethod(spokenstyle.hookimpl(lambda register: register(name, object))))
+    squatter = fake_plugin("Squatter", **{hook[len("register_"):]: {name: object}})
     with isolated_plugins() as pm:
         with pytest.raises(PluginConflictError, match=f"'{name}'.*reserved.*built-in|built-in.*'{name}'"):
-            pm.register(Squatter(), name="squatter")
+            pm.register(squatter, name="squatter")
         assert pm.get("style_backend", "grade").builtin  # the built-in still stands
         assert "squatter" not in [p.name for p in pm.plugins]
 
 
 def test_alias_collision_names_both_plugins():
     def plugin(name, alias):
-        class P:
-            @spokenstyle.hookimpl
-            def register_style_backends(self, register):
-                register(name, object, aliases=(alias,))
-        return P()
+        return fake_plugin("P", style_backends={name: (object, {"aliases": (alias,)})})
 
     with isolated_plugins() as pm:
         pm.register(plugin("alpha", "pretty"), name="first")
@@ -299,14 +290,9 @@ def test_unknown_hook_is_reported_with_did_you_mean():
 
 
 def test_bad_component_names_and_factories_fail_the_plugin():
-    class Bad:
-        @spokenstyle.hookimpl
-        def register_style_backends(self, register):
-            register("Has Spaces", object)
-
     with isolated_plugins() as pm:
         with pytest.warns(PluginWarning, match="invalid"):
-            pm.register(Bad(), name="bad")
+            pm.register(fake_plugin("Bad", style_backends={"Has Spaces": object}), name="bad")
         assert pm.names("style_backend") == ["adain", "gatys", "grade", "magenta", "magenta26", "render", "transform"]  # the built-ins only
 
 
@@ -323,12 +309,9 @@ def test_text_encoder_plugin_is_used_by_the_engine():
         def encode(self, prompt):
             return spokenstyle.StyleIntent(attributes={"brightness": 1.0 if prompt else 0.0}, prompt=prompt, encoder="shouty")
 
-    class Plugin:
-        @spokenstyle.hookimpl
-        def register_text_encoders(self, register):
-            register("shouty", Shouty, description="everything is brighter")
+    plugin = fake_plugin(text_encoders={"shouty": (Shouty, {"description": "everything is brighter"})})
 
-    with isolated_plugins(Plugin()):
+    with isolated_plugins(plugin):
         engine = spokenstyle.Engine(text_encoder="shouty")
         assert engine.encode("anything")["brightness"] == 1.0
         result = engine.stylize(photo("chelsea"), "anything")
@@ -348,12 +331,9 @@ def test_generator_plugin_is_created_with_options_and_cached():
         def forward(self, content, embedding):
             return content * self.gain
 
-    class Plugin:
-        @spokenstyle.hookimpl
-        def register_generators(self, register):
-            register("gain", Gain)
+    plugin = fake_plugin(generators={"gain": Gain})
 
-    with isolated_plugins(Plugin()):
+    with isolated_plugins(plugin):
         engine = spokenstyle.Engine()
         g1 = engine.generator("gain", gain=0.5)
         assert engine.generator("gain", gain=0.5) is g1 and created == [0.5]
@@ -362,28 +342,21 @@ def test_generator_plugin_is_created_with_options_and_cached():
 
 
 def test_plugin_adds_a_cli_command(capsys):
-    class Plugin:
-        @spokenstyle.hookimpl
-        def register_commands(self, cli):
-            p = cli.add_command("hello", lambda args: print(f"hello {args.name}") or 0, help="say hello")
-            p.add_argument("--name", default="world")
+    def commands(cli):
+        p = cli.add_command("hello", lambda args: print(f"hello {args.name}") or 0, help="say hello")
+        p.add_argument("--name", default="world")
 
     from spokenstyle.cli import main
 
-    with isolated_plugins(Plugin()):
+    with isolated_plugins(fake_plugin(commands=commands)):
         assert main(["hello", "--name", "you"]) == 0
         assert capsys.readouterr().out.strip() == "hello you"
 
 
 def test_plugin_cannot_take_a_builtin_command(capsys):
-    class Plugin:
-        @spokenstyle.hookimpl
-        def register_commands(self, cli):
-            cli.add_command("stylize", lambda args: 0)
-
     from spokenstyle.cli import main
 
-    with isolated_plugins(Plugin()):
+    with isolated_plugins(fake_plugin(commands=lambda cli: cli.add_command("stylize", lambda args: 0))):
         # the CLI keeps working, with one warning naming the conflict; the built-in stays
         with pytest.warns(PluginWarning, match="command 'stylize', which is built into spokenstyle.*reserved") as record:
             assert main(["doctor"]) == 0

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import spokenstyle
+from harness.plugins import fake_plugin
 from spokenstyle.plugins import hookspecs, protocols
 from spokenstyle.errors import UsageError
 from spokenstyle.plugins.manager import PluginError, PluginManager, PluginWarning
@@ -16,14 +17,7 @@ from spokenstyle.plugins.testing import isolated_plugins
 
 
 def _plugin(kind_hook, name, factory):
-    class Plugin:
-        pass
-
-    def hook(self, register):
-        register(name, factory)
-
-    setattr(Plugin, kind_hook, spokenstyle.hookimpl(hook))
-    return Plugin()
+    return fake_plugin(**{kind_hook[len("register_"):]: {name: factory}})
 
 
 class Fine:
@@ -138,12 +132,7 @@ def test_a_generator_factory_that_makes_no_callable_is_refused():
 def test_a_command_with_a_bad_handler_is_left_out_with_a_warning_naming_the_plugin():
     from spokenstyle.cli import build_parser
 
-    class Plugin:
-        @spokenstyle.hookimpl
-        def register_commands(self, cli):
-            cli.add_command("broken-cmd", "not callable", help="x")
-
-    with isolated_plugins(Plugin(), ) as pm:
+    with isolated_plugins(fake_plugin(commands=lambda cli: cli.add_command("broken-cmd", "not callable", help="x"))) as pm:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             parser = build_parser()
@@ -215,13 +204,10 @@ def test_check_plugin_imports_lazy_factories_and_names_the_broken_member(tmp_pat
     (tmp_path / "lazy_broken_backend.py").write_text("class B:\n    priority = 'top'\n    def stylize(self, c, i, **k):\n        return c\n")
     monkeypatch.syspath_prepend(str(tmp_path))
 
-    class Plugin:
-        @spokenstyle.hookimpl
-        def register_style_backends(self, register):
-            register("lazy-broken", "lazy_broken_backend:B")
+    plugin = fake_plugin(style_backends={"lazy-broken": "lazy_broken_backend:B"})
 
     with pytest.raises(ContractError, match="style backend 'lazy-broken' has priority='top'; it must be a number.*'lazy-plugin'"):
-        check_plugin(Plugin(), name="lazy-plugin")
+        check_plugin(plugin, name="lazy-plugin")
     assert [c.name for c in check_plugin(_plugin("register_style_backends", "fine", Fine))] == ["fine"]
 
 
