@@ -13,6 +13,7 @@ import pytest
 import torch
 
 import spokenstyle.ops as ops
+from harness.helpers import run_cli
 
 
 def _run(code, **env):
@@ -44,13 +45,11 @@ def test_cuda_build_has_ampere_and_hopper():
 
 
 def test_doctor_cli():
-    out = subprocess.run([sys.executable, "-m", "spokenstyle.cli", "doctor", "--json"], capture_output=True,
-                         text=True, timeout=120)
+    out = run_cli("doctor", "--json")
     assert out.returncode == 0, out.stderr
     facts = json.loads(out.stdout)
     assert facts["extension_loaded"] is ops.AVAILABLE
-    text = subprocess.run([sys.executable, "-m", "spokenstyle.cli", "doctor"], capture_output=True, text=True,
-                          timeout=120)
+    text = run_cli("doctor")
     assert text.returncode == 0 and "extension loaded" in text.stdout
 
 

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 import spokenstyle
+from harness.helpers import run_cli
 from spokenstyle.errors import UsageError
 from spokenstyle.plugins.manager import PluginManager
 
@@ -33,8 +34,7 @@ def _require_installed():
 
 
 def _cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "spokenstyle.cli", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=300)
+    return run_cli(*args, env=env, timeout=300)
 
 
 def test_installed_plugins_are_listed_with_their_components():
