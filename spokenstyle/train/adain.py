@@ -266,7 +266,6 @@ def train_decoder(
     if decoder is None:
         cfg = decoder_config or decoder_config_for(encoder, config.layer)
         decoder = AdaINDecoder(replace(cfg, input_scale=scales[cfg.layer]))
-    layer = decoder.config.layer
     gen = torch.Generator().manual_seed(config.seed)
     decoder.to(memory_format=torch.channels_last).train()
     opt = torch.optim.Adam(decoder.parameters(), lr=config.lr)
@@ -281,32 +280,8 @@ def train_decoder(
     bar = tqdm(range(start, config.steps), desc="training decoder", unit="step", disable=not progress,
                dynamic_ncols=True, initial=start, total=config.steps)
     for step in bar:
-        # channels_last: oneDNN's convolutions run about 1.4x faster on CPU in this layout.
-        content = data.batch(contents, config.batch, config.crop, gen).contiguous(memory_format=torch.channels_last)
-        style = data.batch(styles, config.batch, config.crop, gen).contiguous(memory_format=torch.channels_last)
-        alpha = (torch.rand(config.batch, generator=gen) >= config.recon_fraction).float()
-        # Drawn only when used, so runs without the term keep their random stream (and resume).
-        shift = tuple(int(v) for v in torch.randint(1, 8, (2,), generator=gen)) if config.shift_weight else (4, 4)
-        losses = adain_losses(encoder, decoder, content, style, alpha, layer=layer, style_weight=config.style_weight,
-                              pixel_weight=config.pixel_weight, chroma_tv_weight=config.chroma_tv_weight,
-                              scales=scales, precision=config.precision, shift_weight=config.shift_weight,
-                              shift=shift, lattice_weight=config.lattice_weight)
-        loss = losses["total"].mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        styled = alpha > 0
-        losses = {k: v.detach() for k, v in losses.items()}
-        record = {
-            "step": step,
-            "loss": float(loss.detach()),
-            "content": float(losses["content"].mean()),
-            "style": float(losses["style"][styled].mean()) if styled.any() else math.nan,
-            "pixel": float(losses["pixel"][~styled].mean()) if (~styled).any() else math.nan,
-            **{k: float(losses[k].mean()) for k in ("shift", "lattice") if k in losses},
-            "t": round(t_offset + time.perf_counter() - t_start, 2),  # cumulative training seconds
-        }
+        record = _decoder_step(step, encoder, decoder, opt, sched, contents, styles, config, gen, scales)
+        record["t"] = round(t_offset + time.perf_counter() - t_start, 2)  # cumulative training seconds
         history.append(record)
         if state_path and ((step + 1) % state_every == 0 or step + 1 == config.steps):
             save_state(state_path, decoder, opt, sched, gen, step + 1, history, config, scales)
@@ -316,6 +291,38 @@ def train_decoder(
             bar.set_postfix(loss=f"{record['loss']:.3f}")
     decoder.eval()
     return decoder, history
+
+
+def _decoder_step(step: int, encoder: FeatureEncoder, decoder: AdaINDecoder, opt, sched,
+                  contents: Sequence[torch.Tensor], styles: Sequence[torch.Tensor], config: TrainConfig,
+                  gen: torch.Generator, scales: dict[str, float]) -> dict[str, float]:
+    """One step of :func:`train_decoder`: a batch of content and style views and their alphas
+    drawn from ``gen``, the losses, one Adam and one schedule step; the step's record."""
+    # channels_last: oneDNN's convolutions run about 1.4x faster on CPU in this layout.
+    content = data.batch(contents, config.batch, config.crop, gen).contiguous(memory_format=torch.channels_last)
+    style = data.batch(styles, config.batch, config.crop, gen).contiguous(memory_format=torch.channels_last)
+    alpha = (torch.rand(config.batch, generator=gen) >= config.recon_fraction).float()
+    # Drawn only when used, so runs without the term keep their random stream (and resume).
+    shift = tuple(int(v) for v in torch.randint(1, 8, (2,), generator=gen)) if config.shift_weight else (4, 4)
+    losses = adain_losses(encoder, decoder, content, style, alpha, layer=decoder.config.layer,
+                          style_weight=config.style_weight, pixel_weight=config.pixel_weight,
+                          chroma_tv_weight=config.chroma_tv_weight, scales=scales, precision=config.precision,
+                          shift_weight=config.shift_weight, shift=shift, lattice_weight=config.lattice_weight)
+    loss = losses["total"].mean()
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    sched.step()
+    styled = alpha > 0
+    losses = {k: v.detach() for k, v in losses.items()}
+    return {
+        "step": step,
+        "loss": float(loss.detach()),
+        "content": float(losses["content"].mean()),
+        "style": float(losses["style"][styled].mean()) if styled.any() else math.nan,
+        "pixel": float(losses["pixel"][~styled].mean()) if (~styled).any() else math.nan,
+        **{k: float(losses[k].mean()) for k in ("shift", "lattice") if k in losses},
+    }
 
 
 STATE_FORMAT = "spokenstyle.adain_train_state/1"
