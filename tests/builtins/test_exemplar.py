@@ -276,3 +276,20 @@ def test_cuda_draws_the_same_composition():
     gpu = render_exemplar("stained_glass", size=128, seed=2, device="cuda")
     assert gpu.device.type == "cuda"
     assert (gpu.cpu() - cpu).abs().mean() < 0.01
+
+
+def test_the_seed_rule_is_the_engines():
+    """One seed rule (core.plan.check_seed): the generator refuses what the engine refuses, with
+    the same message, and takes numpy integers as the engine does; None draws seed 0."""
+    import numpy as np
+
+    from spokenstyle.core.plan import check_seed
+
+    for bad in (-1, 2**64, 1.5, True, "3"):
+        with pytest.raises(UsageError) as engine_says:
+            check_seed(bad)
+        with pytest.raises(UsageError) as generator_says:
+            render_exemplar("comic", size=32, seed=bad)
+        assert str(generator_says.value) == str(engine_says.value)
+    assert check_seed(np.int64(3)) == 3 and type(check_seed(np.int64(3))) is int
+    assert torch.equal(render_exemplar("comic", size=32, seed=np.int64(3)), render_exemplar("comic", size=32, seed=3))

@@ -399,3 +399,20 @@ def test_engine_shares_one_encoder_between_backends():
     enc = engine.feature_encoder()
     assert enc.name == "vgg19" and enc is engine.feature_encoder("vgg19")
     assert GatysBackend._encoder("vgg19", engine.device, engine) is enc
+
+
+def test_the_default_encoder_and_the_builtins_are_written_once():
+    """encoders.DEFAULT and encoders.BUILTIN are the only places the names are written: the
+    built-in plugin registers exactly BUILTIN, and no module spells "vgg19" as a value."""
+    import ast
+
+    pm = spokenstyle.PluginManager(entry_points=False)
+    builtin = {c.name: c.factory for c in pm.components("feature_encoder") if c.builtin}
+    assert builtin == encoders.BUILTIN and encoders.DEFAULT in builtin
+    package = REPO / "spokenstyle"
+    spelled = sorted(
+        p.relative_to(package).as_posix()
+        for p in package.rglob("*.py")
+        if any(isinstance(n, ast.Constant) and n.value == "vgg19" for n in ast.walk(ast.parse(p.read_text(encoding="utf-8"))))
+    )
+    assert spelled == ["encoders/__init__.py", "encoders/vgg19.py"], spelled  # DEFAULT and BUILTIN; the class's name

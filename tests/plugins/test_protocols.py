@@ -220,3 +220,15 @@ def test_engine_and_planner_read_plugin_members_only_through_protocols():
         source = (Path(spokenstyle.__file__).parent / module).read_text(encoding="utf-8")
         for member in members:
             assert not re.search(rf"getattr(_static)?\([^)]*['\"]{member}['\"]", source), (module, member)
+
+
+def test_the_kind_table_is_written_once():
+    """protocols.KINDS is the one kind table: the manager's is the same object, the words
+    messages use come from it, and CLI commands are the only kind beyond it."""
+    from spokenstyle.plugins import manager
+
+    assert manager.KINDS is protocols.KINDS
+    assert set(protocols.KIND_WORDS) == set(protocols.KINDS) | {"command"}
+    assert all(protocols.KIND_WORDS[kind] == words for kind, (_hook, words) in protocols.KINDS.items())
+    assert {hook for hook, _words in protocols.KINDS.values()} | {"register_commands"} == {
+        name for name in dir(hookspecs) if name.startswith("register_")}
