@@ -211,6 +211,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
     # Each layer's activation size on the photos: the losses' normaliser and the decoder's input scale.
     scales = resume["scales"] if resume else adain.feature_scales(encoder, contents, adain.loss_layers(config.layer))
     new = replace(adain.decoder_config_for(encoder, config.layer), input_scale=scales[config.layer])
+    if start is None:
+        import torch
+
+        torch.manual_seed(config.seed)  # a new decoder's initial weights follow --seed, as train_decoder's do
     model = start or decoders.AdaINDecoder(replace(new, upsample=args.upsample) if args.upsample else new)
 
     def checkpoint(step: int, record: dict) -> None:  # the usable decoder, beside the full state

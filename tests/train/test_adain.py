@@ -77,6 +77,23 @@ def test_train_command_writes_a_loadable_decoder(tmp_path):
     assert (tmp_path / "decoder.state.safetensors").is_file()  # the full state, for --resume
 
 
+def test_train_command_with_one_seed_writes_one_decoder(tmp_path):
+    """A new decoder's initial weights follow --seed (they came from the unseeded global generator)."""
+    from safetensors.torch import load_file
+
+    def train(name: str, seed: str) -> dict:
+        out = tmp_path / name
+        proc = run_cli("train", "adain", "--encoder", "random", "--layer", "relu3_1", "--data", str(DATA), "--out", str(out),
+                       "--steps", "2", "--batch", "1", "--crop", "32", "--exemplars", "0", "--seed", seed, "-q")
+        assert proc.returncode == 0, proc.stderr
+        return load_file(out)
+
+    a, b, c = train("a.safetensors", "3"), train("b.safetensors", "3"), train("c.safetensors", "4")
+    assert sorted(a) == sorted(b) == sorted(c)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not all(torch.equal(a[k], c[k]) for k in a)  # the seed is what decides
+
+
 def test_train_command_fine_tunes_a_decoders_weights_with_the_other_upsample(tmp_path):
     start = decoders.save(decoders.AdaINDecoder(decoders.DecoderConfig(upsample="nearest")), tmp_path / "start.safetensors",
                           encoder="random", fingerprint=encoders.load("random").fingerprint())
