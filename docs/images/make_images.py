@@ -6,6 +6,8 @@
 media:    coffee-media.jpg  - the example photo, two media prompts and --style painting.jpg (2x2)
 looks:    coffee-looks.jpg  - the photo and three looks without a medium (one row)
 sheets:   sheet-coffee.jpg, sheet-chelsea.jpg - `spokenstyle sheet` on the two held-out photos
+painters: media-vs-PHOTO.jpg - every medium by adain, render, magenta and OpenCV on held-out, grey,
+          dark, portrait and landscape photos (benchmarks/media_fidelity.py, which also measures them)
 gatys:    coffee-gatys-vgg19.jpg - the example photo, examples/painting.jpg and gatys's default result;
           gatys-bf16-before-after.jpg - the held-out photos centre-cropped to 512², gatys with
           precision float32 then auto (bfloat16 on CPUs with AMX/AVX512-BF16)
@@ -171,10 +173,17 @@ def transform(engine) -> None:
             print(f"  sheet-transform-{name}.jpg {sheet.image.size}", flush=True)
 
 
-PICTURES = {"media": media, "looks": looks, "sheets": sheets, "gatys": gatys, "adain": adain, "transform": transform}
+def painters(engine) -> None:
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import media_fidelity
+
+    media_fidelity.main(["--sheets", str(HERE)])
+
+
+PICTURES = {"painters": painters, "media": media, "looks": looks, "sheets": sheets, "gatys": gatys, "adain": adain, "transform": transform}
 
 if __name__ == "__main__":
-    wanted = sys.argv[1:] or ["media", "looks", "sheets", "gatys", "transform"]
+    wanted = sys.argv[1:] or ["media", "looks", "sheets", "painters", "gatys", "transform"]
     unknown = [w for w in wanted if w not in PICTURES]
     if unknown:
         sys.exit(f"make_images.py: unknown picture(s) {unknown}; choose from {list(PICTURES)}")
