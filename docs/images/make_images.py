@@ -6,6 +6,8 @@
 media:    coffee-media.jpg  - the example photo, two media prompts and --style painting.jpg (2x2)
 looks:    coffee-looks.jpg  - the photo and three looks without a medium (one row)
 sheets:   sheet-coffee.jpg, sheet-chelsea.jpg - `spokenstyle sheet` on the two held-out photos
+styles26: magenta26-styles.jpg - the 26 learned styles of `magenta26` on a held-out landscape, named
+          as -O styles= takes them (with the descriptive aliases)
 painters: media-vs-PHOTO.jpg - every medium by adain, render, magenta and OpenCV on held-out, grey,
           dark, portrait and landscape photos (benchmarks/media_fidelity.py, which also measures them)
 gatys:    coffee-gatys-vgg19.jpg - the example photo, examples/painting.jpg and gatys's default result;
@@ -31,6 +33,7 @@ import time
 from pathlib import Path
 
 from PIL import Image, ImageDraw
+import torch
 
 import spokenstyle
 from spokenstyle.quality.sheet import label_font, make_sheet
@@ -180,10 +183,30 @@ def painters(engine) -> None:
     media_fidelity.main(["--sheets", str(HERE)])
 
 
-PICTURES = {"painters": painters, "media": media, "looks": looks, "sheets": sheets, "gatys": gatys, "adain": adain, "transform": transform}
+def styles26(engine) -> None:
+    from spokenstyle.image.imageio import load, tensor_to_pil
+    from spokenstyle.nn import magenta
+
+    photo = load(REPO / "data" / "photos" / "train" / "china.jpg")[0].pixels.unsqueeze(0)
+    photo = torch.nn.functional.interpolate(photo, scale_factor=300 / max(photo.shape[-2:]), mode="bilinear",
+                                            antialias=True, align_corners=False).clamp(0, 1)
+    alias = {v: k for k, v in magenta.STYLE_ALIASES.items()}
+    cells = [("photo", photo)] + [(f"{n} {alias.get(n, '')}".strip(), magenta.multistyle(photo, n)) for n in magenta.STYLE_NAMES]
+    h, w = photo.shape[-2:]
+    font, bar, cols = label_font(13, None, False), 18, 7
+    img = Image.new("RGB", (cols * w, -(-len(cells) // cols) * (h + bar)), "white")
+    draw = ImageDraw.Draw(img)
+    for k, (name, t) in enumerate(cells):
+        r, c = divmod(k, cols)
+        img.paste(tensor_to_pil(t[0]), (c * w, r * (h + bar) + bar))
+        draw.text((c * w + 3, r * (h + bar) + 2), name, fill="black", font=font)
+    img.save(HERE / "magenta26-styles.jpg", quality=88)
+
+
+PICTURES = {"styles26": styles26, "painters": painters, "media": media, "looks": looks, "sheets": sheets, "gatys": gatys, "adain": adain, "transform": transform}
 
 if __name__ == "__main__":
-    wanted = sys.argv[1:] or ["media", "looks", "sheets", "painters", "gatys", "transform"]
+    wanted = sys.argv[1:] or ["media", "looks", "sheets", "painters", "styles26", "gatys", "transform"]
     unknown = [w for w in wanted if w not in PICTURES]
     if unknown:
         sys.exit(f"make_images.py: unknown picture(s) {unknown}; choose from {list(PICTURES)}")

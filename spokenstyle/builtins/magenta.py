@@ -122,7 +122,7 @@ class MultiStyleBackend:
     uses_style_image = False
     applies_look = False
     options = Options(
-        Option("styles", "style19", "a style or a mix of the 26: 'style19', 'style19:0.6,style07:0.4', indices work too"),
+        Option("styles", "style19", "a style or a mix of the 26: 'style19' (alias 'night_sky'), 'style19:0.6,pale_wash:0.4', indices work too"),
     ) + _COMMON
 
     def warmup(self, device) -> None:

@@ -11,7 +11,7 @@ Two networks, written here in PyTorch on spokenstyle's operators, with the weigh
 * **26 learned styles** (Dumoulin, Shlens and Kudlur, "A Learned Representation for Artistic
   Style", ICLR 2017): :class:`MultiStyleNet`, the same kind of transformer with one set of
   instance-norm scales and offsets per style; a mix of styles mixes the sets
-  (:data:`STYLE_NAMES` names them).
+  (:data:`STYLE_NAMES` names them; :data:`STYLE_ALIASES` describes a dozen).
 
 Weights: Apache-2.0, from the TensorFlow and Magenta projects. The ONNX copies are int8 (the
 arbitrary networks) with activations quantised too; these modules run the dequantised weights
@@ -52,6 +52,24 @@ EPS = 1e-5
 #: started from never came with any"), so the names are the indices, stable and spelled once
 #: here: ``style00`` .. ``style25`` (the wheel's ``--style 7`` is ``style07``).
 STYLE_NAMES: tuple[str, ...] = tuple(f"style{i:02d}" for i in range(26))
+
+#: Descriptive names for the styles that have a clear look, given by the project after looking at
+#: all 26 on held-out photos (docs/images/magenta26-styles.jpg); they describe what the network
+#: paints, not the painting it learned from (the wheel does not say).
+STYLE_ALIASES: dict[str, str] = {
+    "abstract_strokes": "style03",
+    "blue_dots": "style06",
+    "teal_pattern": "style09",
+    "gold_sketch": "style11",
+    "pale_wash": "style14",
+    "leaded_glass": "style15",
+    "woven": "style17",
+    "sepia_ink": "style18",
+    "night_sky": "style19",
+    "red_fauve": "style20",
+    "dark_oil": "style23",
+    "blue_etching": "style24",
+}
 
 
 # --------------------------------------------------------------------------- building blocks
@@ -391,8 +409,10 @@ def parse_styles(spec: Any) -> torch.Tensor:
                 raise UsageError(f"styles: index {key} is out of range; use 0..{NUM_STYLES - 1} or a name")
             return key
         name = str(key).strip().lower().replace("-", "_").replace(" ", "_")
+        name = STYLE_ALIASES.get(name, name)
         if name not in STYLE_NAMES:
-            raise UsageError(f"styles: unknown style {key!r}; one of {', '.join(STYLE_NAMES)} (or 0..{NUM_STYLES - 1})")
+            raise UsageError(f"styles: unknown style {key!r}; one of {', '.join(STYLE_ALIASES)}, "
+                             f"style00..style{NUM_STYLES - 1} or 0..{NUM_STYLES - 1}")
         return STYLE_NAMES.index(name)
 
     if isinstance(spec, str):

@@ -156,6 +156,8 @@ def test_style_mixes_parse_and_bad_ones_say_how():
     w = magenta.parse_styles("style07:3,19:1")
     assert w[7] == pytest.approx(0.75) and w[19] == pytest.approx(0.25) and w.sum() == pytest.approx(1.0)
     assert magenta.parse_styles({"style02": 2.0})[2] == 1.0
+    assert torch.equal(magenta.parse_styles("night sky:0.5,Pale-Wash:0.5"), magenta.parse_styles("style19:1,style14:1"))
+    assert set(magenta.STYLE_ALIASES.values()) <= set(magenta.STYLE_NAMES)
     for bad, words in (("nope", "unknown style"), ("style01:x", "name:weight"), (26, "out of range"), ([1.0] * 3, "26 numbers"),
                        ({"style01": -1.0}, "non-negative")):
         with pytest.raises(UsageError, match=words):
