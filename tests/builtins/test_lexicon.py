@@ -444,3 +444,16 @@ def test_a_comparative_then_a_verb_is_not_read_as_a_complaint():
     # "warmer, bring it down" may mean "warmer, but less": no guess, the verb has nothing to modify
     intent = enc.encode("warmer, bring it down")
     assert intent["warmth"] > 0 and any("nothing to modify" in n for n in intent.notes)
+
+
+def test_painters_names_ask_for_the_medium_their_work_evokes_and_explain_says_so():
+    for prompt, medium, words in (("梵高风格", "oil_painting", "swirling impasto"), ("like hokusai", "ukiyo_e", "woodblock"),
+                                  ("莫奈", "impressionist", "broken colour"), ("伦勃朗的光影", "oil_painting", "chiaroscuro")):
+        intent = enc.encode(prompt)
+        assert intent.medium == medium, prompt
+        assert words in intent.describe(), (prompt, intent.describe())
+    assert enc.encode("charcoal drawing").medium == "charcoal" and enc.encode("浮世繪").medium == "ukiyo_e"
+    assert enc.encode("rembrandt lighting")["brightness"] < 0  # chiaroscuro; "lighting" is not "lighten"
+    # a painter and a named medium: the one named last wins, and the note says so
+    both = enc.encode("van gogh, but as a watercolor")
+    assert both.medium == "watercolor" and any("replaces" in n for n in both.notes)

@@ -198,7 +198,7 @@ def test_the_shipped_weights_are_the_planners_only_if_they_won(monkeypatch, tmp_
     monkeypatch.setattr(T, "SHIPPED", path)
     engine = Engine(device="cpu")
     monkeypatch.setattr(backend_module, "SHIPPED_IS_PLANNER_DEFAULT", False)
-    assert engine.plan(engine.encode("watercolor")).backends[0] == "adain"
+    assert engine.plan(engine.encode("watercolor")).backends[0] == "render"
     result = engine.stylize(PHOTOS["coffee"], "watercolor", backend="transform", max_size=64)
     assert result.backends == ["transform"]
     monkeypatch.setattr(backend_module, "SHIPPED_IS_PLANNER_DEFAULT", True)

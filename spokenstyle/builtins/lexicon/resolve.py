@@ -181,7 +181,12 @@ def _resolve_term(term: Term, r: _Resolution) -> None:
         effect.label = f"medium {_words(lex.name)}, with its colour look"
     elif lex.kind == "look":
         effect.label = f"look {_words(lex.name)}"
-        if lex.medium:
+        if lex.evokes:  # a painter: the medium their name evokes
+            effect.label = f"{_words(lex.name)}: {lex.evokes}, medium {_words(lex.medium)}"
+            if r.medium is not None and r.medium != lex.medium:
+                r.notes.append(f"several media asked for: {_words(lex.medium)} replaces {_words(r.medium)}")
+            r.medium = lex.medium
+        elif lex.medium:
             effect.label = f"film stock {_words(lex.name)}"
             if r.medium is None:
                 r.medium = lex.medium

@@ -34,7 +34,8 @@ class Lexeme:
     factor: float = 1.0  # degree factor, or direction sign
     post: bool = False  # degree word that may follow what it governs
     colour: bool = False  # a noun for the photo's colour itself ("no colour" = black and white)
-    medium: str = ""  # a film stock's look also asks for this medium (vintage_film)
+    medium: str = ""  # a film stock's or a painter's look also asks for this medium
+    evokes: str = ""  # a painter: what their name evokes, for explain
 
 
 def phrases(spec: str) -> list[str]:
@@ -70,6 +71,9 @@ def _build() -> dict[tuple[str, ...], Lexeme]:
     for name, (spec, amounts, palette) in V.FILM_STOCKS.items():
         add(spec, Lexeme("look", name, tuple(amounts.items()), tuple(palette) if palette else None, medium="vintage_film"),
             f"FILM_STOCKS[{name}]")
+    for name, (spec, medium, evokes, amounts, palette) in V.PAINTERS.items():
+        add(spec, Lexeme("look", name, tuple(amounts.items()), tuple(palette) if palette else None, medium=medium,
+                         evokes=evokes), f"PAINTERS[{name}]")
     for name, (spec, amounts, palette) in V.MEDIA_WORDS.items():
         add(spec, Lexeme("medium", name, tuple(amounts.items()), tuple(palette) if palette else None), f"MEDIA_WORDS[{name}]")
     for region, (spec, amounts) in V.HAZARDS.items():

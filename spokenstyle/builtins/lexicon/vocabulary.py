@@ -256,20 +256,30 @@ LOOKS: dict[str, tuple[str, dict[str, float], list[str] | None]] = {
 #: even when no installed backend renders the medium's texture).
 MEDIA_WORDS: dict[str, tuple[str, dict[str, float], list[str] | None]] = {
     "oil_painting": ("oil painting|oil paint|oil|painterly|painting|油画|油画感|油彩", {"saturation": 0.2, "contrast": 0.1, "sharpness": -0.2}, None),
-    "impressionist": ("impressionist|impressionism|van gogh|monet|starry night|印象派|梵高|莫奈", {"saturation": 0.3, "warmth": 0.1, "sharpness": -0.25}, None),
+    "impressionist": ("impressionist|impressionism|印象派|印象主义", {"saturation": 0.3, "warmth": 0.1, "sharpness": -0.25}, None),
     "watercolor": (
         "watercolor|watercolour|water color|water colour|watercolor painting|watercolour painting|aquarelle|水彩|水彩画",
         {"saturation": -0.1, "brightness": 0.15, "fade": 0.15, "sharpness": -0.35, "contrast": -0.1},
         None,
     ),
     "pencil_sketch": (
-        "pencil sketch|pencil drawing|pencil|sketch|sketchy|drawing|charcoal|graphite|素描|铅笔画|铅笔|速写|手绘",
+        "pencil sketch|pencil drawing|pencil|sketch|sketchy|drawing|graphite|素描|铅笔画|铅笔|速写|手绘",
         {"saturation": -0.9, "contrast": 0.2, "brightness": 0.1},
         None,
     ),
     "ink_wash": (
         "ink wash|ink painting|ink|sumi e|sumie|chinese painting|brush painting|水墨|水墨画|国画|中国画|泼墨",
         {"saturation": -0.85, "contrast": 0.15, "fade": 0.15},
+        None,
+    ),
+    "charcoal": (
+        "charcoal|charcoal drawing|charcoal sketch|charcoal pencil|炭笔|炭笔画|炭画|木炭|木炭画|炭精|木炭素描|炭笔素描|炭素描",
+        {"saturation": -0.9, "contrast": 0.3, "brightness": -0.05},
+        None,
+    ),
+    "ukiyo_e": (
+        "ukiyo e|ukiyoe|ukiyo|woodblock|woodblock print|japanese woodblock|japanese print|浮世绘|木刻版画|木版画",
+        {"contrast": 0.2, "fade": 0.1, "saturation": 0.1},
         None,
     ),
     "mosaic": ("mosaic|tiles|tiled|马赛克|拼贴", {"saturation": 0.15}, None),
@@ -291,6 +301,19 @@ MEDIA_WORDS: dict[str, tuple[str, dict[str, float], list[str] | None]] = {
         {"warmth": 0.12, "fade": 0.3, "grain": 0.35, "saturation": -0.3, "contrast": -0.05},
         None,
     ),
+}
+
+#: Painters by name: the medium their work evokes and a colour look, with what they evoke in words
+#: (explain shows it). Not a claim of likeness: a direction for the renderer.
+PAINTERS: dict[str, tuple[str, str, str, dict[str, float], list[str] | None]] = {
+    "van_gogh": ("van gogh|vincent van gogh|starry night|梵高|梵谷|星夜", "oil_painting", "swirling impasto",
+                 {"saturation": 0.35, "contrast": 0.15, "warmth": 0.1}, None),
+    "monet": ("monet|claude monet|water lilies|莫奈|睡莲", "impressionist", "broken colour in soft light",
+              {"saturation": 0.15, "brightness": 0.1, "fade": 0.1, "sharpness": -0.25}, None),
+    "hokusai": ("hokusai|katsushika hokusai|great wave|hiroshige|葛饰北斋|北斋|歌川广重|神奈川冲浪里", "ukiyo_e",
+                "woodblock: flat colour and strong outlines", {"contrast": 0.2, "fade": 0.1}, None),
+    "rembrandt": ("rembrandt lighting|rembrandt|伦勃朗|林布兰", "oil_painting", "chiaroscuro: warm light out of deep shadow",
+                  {"contrast": 0.3, "brightness": -0.1, "warmth": 0.25, "saturation": -0.1}, None),
 }
 
 #: Flags: phrases that switch an option of the intent on.
