@@ -5,6 +5,7 @@
     spokenstyle stylize photo.jpg -p "oil painting" --mask sky.png --preserve-color statistics -O steps=50
     spokenstyle stylize hero.jpg -p "vintage film" --save-look look.json; spokenstyle stylize catalogue/ --look look.json
     torchrun --nproc-per-node 4 -m spokenstyle stylize photos/ -p "watercolor" -o styled/
+    spokenstyle stylize photo.jpg --say look.wav      (the prompt said aloud; needs spokenstyle-speech)
 
 Every flag is checked and every input's header read before anything is written; an output never
 replaces an input photo unless ``--overwrite``. A batch goes on past photos that fail, names each
@@ -24,6 +25,7 @@ from typing import Any
 
 from ..errors import SpokenstyleError, UsageError
 from ..image import imageio
+from . import speech
 from .output import cli_words, emit, printable
 
 
@@ -37,6 +39,7 @@ def add_commands(cli) -> None:
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="photo files or folders of photos")
     p.add_argument("-p", "--prompt", default=None, metavar="TEXT", help="the look, e.g. '暖一点，对比度高一点' or 'kinda dreamy'")
+    speech.add_arguments(p)
     p.add_argument("-s", "--style", metavar="IMAGE", default=None, action="append",
                    help="a style image (for backends that take one); repeat to blend several (-O style_weights=0.7,0.3)")
     p.add_argument("-o", "--output", metavar="PATH", default=None,
@@ -210,7 +213,7 @@ def _refuse_replacing_inputs(args: argparse.Namespace, inputs: list[Path], outpu
 
 
 #: The flags a look fixes (``--look`` refuses them): argparse dest -> flag.
-_LOOK_FLAGS = {"prompt": "-p", "backend": "--backend", "options": "-O", "strength": "--strength",
+_LOOK_FLAGS = {"prompt": "-p", "say": "--say", "backend": "--backend", "options": "-O", "strength": "--strength",
                "preserve_color": "--preserve-color", "seed": "--seed"}
 
 
@@ -284,6 +287,7 @@ def _stylize(args: argparse.Namespace, ranks: Any, tally: list[int]) -> int:
     run = _StylizeRun(args, ranks)
     run.collect_inputs()
     run.plan_outputs()
+    run.hear()
     run.check_files()
     run.start()
     run.run_each_photo()
@@ -306,6 +310,7 @@ class _StylizeRun:
         self.inputs: list[Path] = []
         self.outputs: list[Path] = []
         self.batch = False
+        self.transcript: str | None = None
 
     # ------------------------------------------------------------ before anything is written
     def collect_inputs(self) -> None:
@@ -320,6 +325,13 @@ class _StylizeRun:
         self.outputs = _output_paths(self.inputs, self.args.output, self.batch)
         _refuse_replacing_inputs(self.args, self.inputs, self.outputs)
         _refuse_replacing_with_look(self.args, self.inputs, self.outputs)
+
+    def hear(self) -> None:
+        """``--say AUDIO`` transcribed (by the first registered transcriber), before any output
+        is written; the transcript is the prompt."""
+        if self.args.say is not None and self.args.prompt is not None:
+            raise UsageError("give the look as -p TEXT or as --say AUDIO, not both")
+        self.transcript = speech.heard(self.args)
 
     def check_files(self) -> None:
         """Every input's, style image's and the mask's header read, and the output folder made
@@ -364,7 +376,7 @@ class _StylizeRun:
         self.engine = Engine(text_encoder=args.text_encoder, device=device, max_pixels=args.max_pixels)
         if self.look is None:  # the prompt is encoded and planned once, for every photo of a batch
             self.look = self.engine.look(
-                args.prompt or "",
+                self.transcript if self.transcript is not None else (args.prompt or ""),
                 backend=args.backend or "auto",  # validated against the installed backends here
                 strength=1.0 if args.strength is None else args.strength,
                 preserve_color=args.preserve_color,
@@ -375,6 +387,8 @@ class _StylizeRun:
         if args.save_look is not None and ranks.main:
             self.look.save(args.save_look)
         if not args.quiet and not args.json and ranks.main:
+            if self.transcript is not None:
+                print(printable(f"heard: {self.transcript!r} (--say {args.say})"))
             print(printable(self.look.describe()))
         # A progress bar for batches, on stderr, only on a terminal (tqdm's disable=None).
         self.bar = tqdm(
@@ -449,6 +463,8 @@ class _StylizeRun:
                 "look": args.look,
                 "intent": result.intent.to_dict(),
             }
+            if self.transcript is not None:
+                record["transcript"] = self.transcript
             emit(record)
         elif not args.quiet:
             self._say(f"wrote {dst} ({' -> '.join(result.backends)}, {seconds:.3f} s)")

@@ -69,6 +69,16 @@ def register_style_backends(register):
 
 
 @hookspec
+def register_transcribers(register):
+    """Register transcribers (:class:`spokenstyle.plugins.protocols.Transcriber`): speech to text
+    for ``--say AUDIO``.
+
+    ``factory()`` (no arguments) makes an object with ``transcribe(path, language=None) -> str``;
+    the CLI uses the first one registered and hands its transcript to the text encoder.
+    """
+
+
+@hookspec
 def register_commands(cli):
     """Add subcommands to the ``spokenstyle`` command line.
 

@@ -15,6 +15,7 @@ text encoder       ``register_text_encoders``        :class:`TextEncoder`: ``enc
 style backend      ``register_style_backends``       :class:`StyleBackend`: ``stylize(...)`` + traits
 generator          ``register_generators``           :class:`Generator`: a callable (``nn.Module``)
 feature encoder    ``register_feature_encoders``     a ``spokenstyle.encoders.FeatureEncoder``
+transcriber        ``register_transcribers``         :class:`Transcriber`: ``transcribe(path, language=)``
 CLI command        ``register_commands``             :class:`Command`: ``func(args) -> int | None``
 =================  ================================  ================================================
 
@@ -48,6 +49,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "generator": ("register_generators", "generator"),
     "style_backend": ("register_style_backends", "style backend"),
     "feature_encoder": ("register_feature_encoders", "feature encoder"),
+    "transcriber": ("register_transcribers", "transcriber"),
 }
 #: Every kind :func:`check` knows, in the words messages use: the component kinds, and CLI
 #: commands (``register_commands``), which the CLI's command registry holds instead.
@@ -248,6 +250,21 @@ class FeatureEncoderContract:
 
 
 @runtime_checkable
+class Transcriber(Protocol):
+    """Turns a recording of someone saying the look into the text a text encoder reads: what
+    ``--say AUDIO`` (``spokenstyle stylize`` / ``explain``) uses, the first one registered.
+
+    Created with no arguments (find and load the model lazily or in ``__init__``).
+    ``transcribe(path, language=None)``: ``path`` is an audio file's path (str), ``language``
+    None for "detect it" or a code such as ``"en"``, ``"zh"``, ``"yue"``; returns the
+    transcript (str; an empty one means nothing was heard). A missing model, an unreadable file
+    or an unknown language is a :class:`~spokenstyle.errors.UsageError` (one line, exit 2).
+    """
+
+    def transcribe(self, path: str, language: str | None = None) -> str: ...
+
+
+@runtime_checkable
 class Command(Protocol):
     """A ``spokenstyle`` subcommand, added with ``cli.add_command(name, func, help=...)`` in
     ``register_commands(cli)``: ``func(args)`` gets the ``argparse.Namespace`` and returns the
@@ -410,6 +427,17 @@ def check(obj: Any, kind: str, origin: str = "", *, name: str | None = None, fac
             problem = _accepts(encode, (), 1)
             if problem:
                 raise _fail(kind, name, f"has encode(), but it {problem}; the engine calls encode(prompt)", origin)
+    elif kind == "transcriber":
+        if is_factory and not isinstance(obj, type):
+            return obj
+        transcribe = getattr(obj, "transcribe", None)
+        if not callable(transcribe):
+            raise _fail(kind, name, "has no transcribe(path, language=None) method; a transcriber must define "
+                        "transcribe(path: str, language: str | None = None) -> str", origin)
+        if not isinstance(obj, type):
+            problem = _accepts(transcribe, ("language",), 1)
+            if problem:
+                raise _fail(kind, name, f"has transcribe(), but it {problem}; the CLI calls transcribe(path, language=...)", origin)
     elif kind == "generator":
         if not callable(obj):
             raise _fail(kind, name, f"is a {type(obj).__name__}, which cannot be called; a generator is a callable (e.g. an nn.Module)", origin)
@@ -432,5 +460,5 @@ def check(obj: Any, kind: str, origin: str = "", *, name: str | None = None, fac
 
 __all__ = [
     "BackendTraits", "Command", "ContractError", "FeatureEncoderContract", "Generator", "Option", "Options",
-    "PluginError", "RESERVED_OPTIONS", "StyleBackend", "TextEncoder", "check", "check_options", "class_handles", "traits", "warmup_of",
+    "PluginError", "RESERVED_OPTIONS", "StyleBackend", "TextEncoder", "Transcriber", "check", "check_options", "class_handles", "traits", "warmup_of",
 ]
