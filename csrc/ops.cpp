@@ -54,6 +54,15 @@ TORCH_LIBRARY(spokenstyle, m) {
   // backward is upfirdn2d of the gradient with the flipped filter, up and down swapped.
   m.def("upfirdn2d(Tensor x, Tensor filter, int up_x, int up_y, int down_x, int down_y, int pad_x0, "
         "int pad_x1, int pad_y0, int pad_y1) -> Tensor");
+
+  // The structure-preserving filters (spokenstyle/ops/kuwahara.py, bilateral.py, flow_dog.py hold their
+  // definitions and references). Not differentiable: the Python wrappers raise on backward.
+  // Anisotropic Kuwahara of x (N, C <= 4, H, W) guided by a structure tensor (N, 3, H, W).
+  m.def("anisotropic_kuwahara(Tensor x, Tensor tensor, int radius, int sectors, float q, float alpha) -> Tensor");
+  // Joint bilateral of x (N, C, H, W), ranges on guide (N, Cg, H, W; default x), radius ceil(2 sigma_space).
+  m.def("bilateral(Tensor x, Tensor? guide, float sigma_space, float sigma_range) -> Tensor");
+  // Flow-based DoG of luminance x (N, 1, H, W) along a structure tensor (N, 3, H, W).
+  m.def("flow_dog(Tensor x, Tensor tensor, float sigma, float k, float sigma_m) -> Tensor");
 }
 
 #ifdef WITH_CUDA

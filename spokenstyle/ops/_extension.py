@@ -19,8 +19,8 @@ class ExtensionWarning(RuntimeWarning):
 #: Every schema csrc/ops.cpp defines. A ``_C`` built from an older checkout lacks some of them;
 #: it is then treated as absent (reference path, one warning), not half-used.
 OPERATORS: tuple[str, ...] = (
-    "adain", "adain_backward", "bias_act", "bias_act_backward", "bias_act_residual",
-    "calc_mean_std", "calc_mean_std_backward", "gram", "gram_backward", "minibatch_stddev",
+    "adain", "adain_backward", "anisotropic_kuwahara", "bias_act", "bias_act_backward", "bias_act_residual",
+    "bilateral", "calc_mean_std", "calc_mean_std_backward", "flow_dog", "gram", "gram_backward", "minibatch_stddev",
     "minibatch_stddev_backward", "style_loss", "upfirdn2d",
 )
 

@@ -9,6 +9,7 @@ import numbers
 
 import torch
 
+from . import _kernels
 from ._checks import check_floating, check_ndim, check_same_device
 
 LOW = (torch.float16, torch.bfloat16)
@@ -50,6 +51,12 @@ def integer(op: str, name: str, v, low: int, high: int) -> int:
     if not isinstance(v, numbers.Integral) or isinstance(v, bool) or not low <= v <= high:
         raise ValueError(f"{op}: {name} must be an integer from {low} to {high}, got {v!r}")
     return int(v)
+
+
+def use_cpu_kernel(t: torch.Tensor) -> bool:
+    """Whether the filters' compiled CPU kernel runs for t. They have no CUDA kernel: CUDA tensors
+    run the reference (pure torch ops, on the GPU)."""
+    return t.device.type == "cpu" and _kernels._CPU
 
 
 def compute(t: torch.Tensor) -> torch.Tensor:

@@ -6,6 +6,10 @@ exp(-d²/2σs²) for the distance d to the window's centre times exp(-‖g(q) - 
 Euclidean distance between the guide's pixels over all its channels (guide (N, Cg, H, W),
 default x itself). The border is replicated. No gradient (weights depend on the data; it is a
 rendering filter): backward raises a clear error.
+
+On the CPU a compiled kernel (csrc/cpu/filters.cpp) computes the same sums pixel by pixel
+(float16/bfloat16 computed in float32, as here). CUDA tensors run this reference (pure torch ops
+on the GPU): there is no CUDA kernel yet.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ._filters import check_companion, check_image, compute, real, shifted, without_gradient
+from . import _extension
+from ._filters import check_companion, check_image, compute, real, shifted, use_cpu_kernel, without_gradient
 
 __all__ = ["bilateral", "bilateral_reference"]
 
@@ -52,7 +57,21 @@ def bilateral_reference(x, sigma_space=3.0, sigma_range=0.1, guide=None):
 
 def bilateral(x: torch.Tensor, sigma_space: float = 3.0, sigma_range: float = 0.1, guide: torch.Tensor | None = None):
     """Edge-preserving blur of x (N, C, H, W), ranges measured on ``guide`` (default x); see the
-    module doc. Not differentiable."""
+    module doc. Not differentiable. The CPU runs the compiled kernel when the extension is built;
+    CUDA tensors (no CUDA kernel yet) and a missing extension run the reference."""
+    if not use_cpu_kernel(x):
+        with torch.no_grad():
+            out = bilateral_reference(x, sigma_space, sigma_range, guide)
+        return without_gradient(_OP, out, x, guide)
+    ss, sr, _ = _resolve(x, sigma_space, sigma_range, guide)
+    dtype = compute(x).dtype
+    g = guide.detach().to(dtype) if guide is not None else None
     with torch.no_grad():
-        out = bilateral_reference(x, sigma_space, sigma_range, guide)
-    return without_gradient(_OP, out, x, guide)
+        out = torch.ops.spokenstyle.bilateral(x.detach().to(dtype), g, ss, sr)
+    return without_gradient(_OP, out.to(x.dtype), x, guide)
+
+
+if _extension.AVAILABLE:
+    @torch.library.register_fake("spokenstyle::bilateral")
+    def _(x, guide, sigma_space, sigma_range):
+        return torch.empty_like(x, memory_format=torch.contiguous_format)

@@ -14,6 +14,10 @@ structure tensor (N, 3, H, W):
 Positions are clamped to the image. Output (N, 1, H, W): negative on the dark side of an edge,
 positive on the light side, 0 on flat areas (threshold it, as XDoG does, for lines). No gradient:
 backward raises a clear error.
+
+On the CPU a compiled kernel (csrc/cpu/filters.cpp) computes the same two passes pixel by pixel
+(float16/bfloat16 computed in float32, as here). CUDA tensors run this reference (pure torch ops
+on the GPU): there is no CUDA kernel yet.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ import math
 
 import torch
 
-from ._filters import bilinear, check_companion, check_image, compute, gaussian_taps, orientation, real, without_gradient
+from . import _extension
+from ._filters import (bilinear, check_companion, check_image, compute, gaussian_taps, orientation, real, use_cpu_kernel,
+                       without_gradient)
 
 __all__ = ["flow_dog", "flow_dog_reference"]
 
@@ -83,7 +89,21 @@ def flow_dog_reference(x, tensor, sigma=1.0, k=1.6, sigma_m=3.0):
 
 def flow_dog(x: torch.Tensor, tensor: torch.Tensor, sigma: float = 1.0, k: float = 1.6, sigma_m: float = 3.0):
     """Flow-based DoG of luminance x (N, 1, H, W) along ``tensor`` (N, 3, H, W) from
-    structure_tensor; see the module doc. Not differentiable."""
+    structure_tensor; see the module doc. Not differentiable. The CPU runs the compiled kernel
+    when the extension is built; CUDA tensors (no CUDA kernel yet) and a missing extension run
+    the reference."""
+    if not use_cpu_kernel(x):
+        with torch.no_grad():
+            out = flow_dog_reference(x, tensor, sigma, k, sigma_m)
+        return without_gradient(_OP, out, x, tensor)
+    sigma, k, sigma_m = _resolve(x, tensor, sigma, k, sigma_m)
+    dtype = compute(x).dtype
     with torch.no_grad():
-        out = flow_dog_reference(x, tensor, sigma, k, sigma_m)
-    return without_gradient(_OP, out, x, tensor)
+        out = torch.ops.spokenstyle.flow_dog(x.detach().to(dtype), tensor.detach().to(dtype), sigma, k, sigma_m)
+    return without_gradient(_OP, out.to(x.dtype), x, tensor)
+
+
+if _extension.AVAILABLE:
+    @torch.library.register_fake("spokenstyle::flow_dog")
+    def _(x, tensor, sigma, k, sigma_m):
+        return torch.empty_like(x, memory_format=torch.contiguous_format)

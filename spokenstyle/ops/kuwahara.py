@@ -18,6 +18,11 @@ C from 1 to 4, guided by a structure tensor (N, 3, H, W) (``structure_tensor(x, 
   weighting, for intensities in [0, 1]): the sectors that straddle no edge win.
 
 Pixels outside the image are the border's (replicated). No gradient: backward raises a clear error.
+
+On the CPU a compiled kernel (csrc/cpu/filters.cpp) computes the same sums pixel by pixel, visiting
+only the offsets inside each pixel's ellipse and the two sectors whose windows are non-zero there
+(float16/bfloat16 computed in float32, as here). CUDA tensors run this reference (pure torch ops
+on the GPU): there is no CUDA kernel yet.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ._filters import check_companion, check_image, compute, integer, orientation, real, shifted, without_gradient
+from . import _extension
+from ._filters import (check_companion, check_image, compute, integer, orientation, real, shifted, use_cpu_kernel,
+                       without_gradient)
 
 __all__ = ["anisotropic_kuwahara", "anisotropic_kuwahara_reference"]
 
@@ -88,7 +95,21 @@ def anisotropic_kuwahara_reference(x, tensor, radius=6, sectors=8, q=8.0, alpha=
 def anisotropic_kuwahara(x: torch.Tensor, tensor: torch.Tensor, radius: int = 6, sectors: int = 8,
                          q: float = 8.0, alpha: float = 1.0) -> torch.Tensor:
     """Anisotropic Kuwahara filter of x (N, C ≤ 4, H, W) guided by ``tensor`` (N, 3, H, W) from
-    structure_tensor; see the module doc. Not differentiable."""
+    structure_tensor; see the module doc. Not differentiable. The CPU runs the compiled kernel
+    when the extension is built; CUDA tensors (no CUDA kernel yet) and a missing extension run
+    the reference."""
+    if not use_cpu_kernel(x):
+        with torch.no_grad():
+            out = anisotropic_kuwahara_reference(x, tensor, radius, sectors, q, alpha)
+        return without_gradient(_OP, out, x, tensor)
+    r, ns, q, alpha = _resolve(x, tensor, radius, sectors, q, alpha)
+    dtype = compute(x).dtype
     with torch.no_grad():
-        out = anisotropic_kuwahara_reference(x, tensor, radius, sectors, q, alpha)
-    return without_gradient(_OP, out, x, tensor)
+        out = torch.ops.spokenstyle.anisotropic_kuwahara(x.detach().to(dtype), tensor.detach().to(dtype), r, ns, q, alpha)
+    return without_gradient(_OP, out.to(x.dtype), x, tensor)
+
+
+if _extension.AVAILABLE:
+    @torch.library.register_fake("spokenstyle::anisotropic_kuwahara")
+    def _(x, tensor, radius, sectors, q, alpha):
+        return torch.empty_like(x, memory_format=torch.contiguous_format)
