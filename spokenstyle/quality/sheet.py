@@ -20,8 +20,12 @@ from PIL import Image, ImageDraw, ImageFont
 from ..errors import UsageError
 from ..core.intent import MEDIA
 
+#: Media the built-in lexicon names beyond the intent's eleven (which size the trained
+#: generator's embedding, so they stay fixed): the ``render`` backend draws them.
+DRAWN_MEDIA: tuple[str, ...] = ("charcoal", "ukiyo_e")
+
 #: The prompt of each built-in medium's cell: its name in plain words.
-MEDIA_PROMPTS: tuple[str, ...] = tuple(m.replace("_", " ") for m in MEDIA)
+MEDIA_PROMPTS: tuple[str, ...] = tuple(m.replace("_", " ") for m in MEDIA + DRAWN_MEDIA)
 
 #: The looks row: colour and tone looks in everyday words (no texture).
 LOOK_PROMPTS: tuple[str, ...] = (

@@ -11,12 +11,12 @@ from harness.helpers import PHOTOS, run_cli, stderr_lines
 from spokenstyle import Engine
 from spokenstyle.errors import UsageError
 from spokenstyle.core.intent import MEDIA
-from spokenstyle.quality.sheet import LOOK_PROMPTS, MEDIA_PROMPTS, make_sheet
+from spokenstyle.quality.sheet import DRAWN_MEDIA, LOOK_PROMPTS, MEDIA_PROMPTS, make_sheet
 
 
 def test_every_medium_prompt_names_its_medium():
     engine = Engine(device="cpu")
-    assert [engine.encode(p).medium for p in MEDIA_PROMPTS] == list(MEDIA)
+    assert [engine.encode(p).medium for p in MEDIA_PROMPTS] == list(MEDIA) + list(DRAWN_MEDIA)
     assert all(engine.encode(p).medium in (None, "vintage_film") for p in LOOK_PROMPTS)
 
 
