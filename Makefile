@@ -28,8 +28,9 @@ build: setup
 	$(PY) -m spokenstyle.cli doctor
 
 # The first-party plugins (plugins/*, each its own distribution) are installed and tested with the
-# core: spokenstyle-clip pulls in transformers; their tests build tiny models, no network.
-PLUGINS := plugins/spokenstyle-clip plugins/spokenstyle-example
+# core: spokenstyle-clip and spokenstyle-speech pull in transformers (speech: soundfile too); their
+# tests build tiny models, no network.
+PLUGINS := plugins/spokenstyle-clip plugins/spokenstyle-example plugins/spokenstyle-speech
 
 test: build
 	$(PIP) install -q --no-build-isolation $(addprefix -e ,$(PLUGINS))

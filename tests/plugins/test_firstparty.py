@@ -16,7 +16,7 @@ from harness.helpers import run_cli
 from spokenstyle.errors import UsageError
 from spokenstyle.plugins.manager import PluginManager
 
-DISTRIBUTIONS = {"spokenstyle-clip": "clip", "spokenstyle-example": "example"}
+DISTRIBUTIONS = {"spokenstyle-clip": "clip", "spokenstyle-example": "example", "spokenstyle-speech": "speech"}
 
 
 def _require_installed():
@@ -47,6 +47,7 @@ def test_installed_plugins_are_listed_with_their_components():
     assert {(c["kind"], c["name"]) for c in plugins["clip"]["components"]} == {
         ("text_encoder", "clip"), ("text_encoder", "chinese-clip"), ("style_backend", "clip")}
     assert {c["kind"] for c in plugins["example"]["components"]} == {"text_encoder", "generator", "style_backend"}
+    assert plugins["speech"]["components"] == [{"kind": "transcriber", "name": "whisper"}]
 
 
 def test_without_entry_points_the_core_works_and_the_names_are_unknown():
