@@ -13,7 +13,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import SpokenstyleError, UsageError
+from ..plugins.protocols import PluginError
 
 INSTALL_HINT = "install spokenstyle-speech (pip install plugins/spokenstyle-speech, or pip install spokenstyle-speech)"
 
@@ -38,7 +39,7 @@ def language_of(args: argparse.Namespace) -> str | None:
 
 
 def transcriber(plugins=None):
-    """The first registered transcriber, created: ``(name, component)``; a UsageError naming the
+    """The first registered transcriber, created: ``(its Component, the transcriber)``; a UsageError naming the
     plugin to install when there is none."""
     from ..plugins.manager import get_plugin_manager
 
@@ -47,7 +48,7 @@ def transcriber(plugins=None):
     if not found:
         raise UsageError(f"--say needs a speech transcriber and none is installed; {INSTALL_HINT}")
     comp, _factory = found[0]
-    return comp.name, comp.create()
+    return comp, comp.create()
 
 
 def heard(args: argparse.Namespace) -> str | None:
@@ -60,10 +61,17 @@ def heard(args: argparse.Namespace) -> str | None:
     if not path.is_file():
         what = "is a folder" if path.is_dir() else "does not exist"
         raise UsageError(f"--say '{path}' {what}; pass an audio file (WAV, FLAC or MP3)")
-    _name, component = transcriber()
-    text = component.transcribe(str(path), language=language)
+    comp, component = transcriber()
+    who = f"transcriber '{comp.name}' from plugin '{comp.plugin}'"
+    try:
+        text = component.transcribe(str(path), language=language)
+    except (SpokenstyleError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # noqa: BLE001 - a plugin's bug: one line naming it, not a traceback
+        detail = " ".join(str(exc).split())[:200]
+        raise PluginError(f"{who} failed on --say '{path}': {type(exc).__name__}: {detail}") from exc
     if not isinstance(text, str):
-        raise UsageError(f"the transcriber returned {type(text).__name__}, not text, for --say '{path}'")
+        raise PluginError(f"{who} returned {type(text).__name__}, not text, for --say '{path}'")
     text = " ".join(text.split())
     if not text:
         raise UsageError(f"--say '{path}': no words were heard; record the look again, closer and louder, or type it with -p")

@@ -88,6 +88,23 @@ def test_without_a_transcriber_say_says_what_to_install(audio, tmp_path):
     assert run.returncode == 2 and "install spokenstyle-speech" in run.stderr and not out.exists()
 
 
+def test_a_transcriber_that_breaks_is_one_line_naming_it(audio, capsys):
+    class Broken:
+        def transcribe(self, path, language=None):
+            raise RuntimeError("CUDA out of memory\nwhile decoding")
+
+    class Mute:
+        def transcribe(self, path, language=None):
+            return None
+
+    for factory, message in ((Broken, "failed on --say"), (Mute, "returned NoneType, not text")):
+        with isolated_plugins(fake_plugin("SpeechPlugin", transcribers={"broken": factory})):
+            code = main(["explain", "--say", str(audio)])
+        err = capsys.readouterr().err
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
+        assert "transcriber 'broken' from plugin 'SpeechPlugin'" in err and message in err
+
+
 def test_look_fixes_the_prompt_so_say_is_refused(audio, tmp_path, capsys):
     look = tmp_path / "look.json"
     code, _, err = _run(["stylize", str(PHOTOS["coffee"]), "-p", "warmer", "-o", str(tmp_path / "a.png"), "--save-look", str(look)], capsys)
