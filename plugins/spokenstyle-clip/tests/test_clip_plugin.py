@@ -67,7 +67,7 @@ def test_clip_encoder_maps_a_prototype_prompt_to_its_medium_and_fills_the_embedd
     assert abs(float(words.norm()) - 1) < 1e-4 and float((words - other_words).abs().max()) > 0.01
     assert intent.embedding[12 + spokenstyle.MEDIA.index("watercolor")] == 1.0  # layout v1 kept
     # the rest of the engine acts on it: the planner renders the medium, grade applies the look
-    assert engine.plan(intent).backends == ["adain", "grade"]
+    assert engine.plan(intent).backends == ["render", "grade"]
     assert engine.encode("").is_identity
 
 
@@ -82,7 +82,7 @@ def test_chinese_clip_encoder_reads_chinese_and_explain_shows_the_similarities(c
 
 def test_chinese_clip_stylizes_end_to_end(configured):
     result = spokenstyle.Engine(text_encoder="chinese-clip", device="cpu").stylize(photo(48), "水彩")
-    assert result.intent.medium == "watercolor" and result.backends == ["adain", "grade"]
+    assert result.intent.medium == "watercolor" and result.backends == ["render", "grade"]
     assert float((result.tensor - photo(48)).abs().mean()) > 0.01
 
 
