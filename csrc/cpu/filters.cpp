@@ -1,6 +1,7 @@
 // CPU kernels of anisotropic_kuwahara, bilateral and flow_dog: one task per image row, each output pixel
 // computed on its own in the order the references (spokenstyle/ops/kuwahara.py, bilateral.py)
-// add their terms, with the border replicated (indices clamped).
+// add their terms, with the border replicated (indices clamped). bilateral's row loop is
+// vectorised (cpu/bilateral_kernel.h); the other two are scalar per pixel.
 //
 // anisotropic_kuwahara visits only the offsets that can weigh anything: the radial weight
 // exp(-2ρ²) - exp(-2) is 0 outside the pixel's ellipse (ρ ≥ 1), so each row dy of the window is
@@ -18,8 +19,11 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
+#include "cpu/bilateral_kernel.h"
+#include "cpu/cpu_capability.h"
 #include "filters.h"
 
 namespace spokenstyle {
@@ -148,7 +152,8 @@ at::Tensor anisotropic_kuwahara_cpu(const at::Tensor& x, const at::Tensor& tenso
   return out;
 }
 
-// Joint bilateral: weight exp(-(dx² + dy²) / 2σs² - |g(q) - g(p)|² / 2σr²), r = ceil(2σs).
+// Joint bilateral: weight exp(-(dx² + dy²) / 2σs² - |g(q) - g(p)|² / 2σr²), r = ceil(2σs); the
+// row loop (cpu/bilateral_kernel.h) is vectorised along the row, baseline or AVX2 build.
 template <typename T>
 void bilateral_kernel(const T* xb, const T* gb, T* ob, int64_t N, int64_t C, int64_t Cg, int64_t H, int64_t W,
                       double ss, double sr) {
@@ -159,36 +164,13 @@ void bilateral_kernel(const T* xb, const T* gb, T* ob, int64_t N, int64_t C, int
   for (int64_t dy = -r; dy <= r; ++dy)
     for (int64_t dx = -r; dx <= r; ++dx)
       spatial[(dy + r) * side + dx + r] = static_cast<T>(-double(dx * dx + dy * dy) / (2.0 * ss * ss));
-  const T range = static_cast<T>(2.0 * sr * sr);
+  BilateralRowTask task{C, Cg, H, W, r, spatial.data(), 2.0 * sr * sr, std::is_same_v<T, double>};
+  const BilateralRowFn fn = use_avx2_kernels() ? &cpu_avx2::bilateral_row : &cpu_default::bilateral_row;
   at::parallel_for(0, N * H, 1, [&](int64_t b, int64_t e) {
-    std::vector<T> num(C), gp(Cg);
+    std::vector<T> scratch(bilateral_scratch_elems(task));
     for (int64_t row = b; row < e; ++row) {
       const int64_t n = row / H, y = row % H;
-      const T* img = xb + n * C * HW;
-      const T* gd = gb + n * Cg * HW;
-      T* out = ob + n * C * HW;
-      for (int64_t x = 0; x < W; ++x) {
-        const int64_t p = y * W + x;
-        for (int64_t c = 0; c < Cg; ++c) gp[c] = gd[c * HW + p];
-        for (int64_t c = 0; c < C; ++c) num[c] = T(0);
-        T den = T(0);
-        for (int64_t dy = -r; dy <= r; ++dy) {
-          const int64_t rowoff = clampi(y + dy, H - 1) * W;
-          const T* sp = spatial.data() + (dy + r) * side + r;
-          for (int64_t dx = -r; dx <= r; ++dx) {
-            const int64_t qi = rowoff + clampi(x + dx, W - 1);
-            T d2 = T(0);
-            for (int64_t c = 0; c < Cg; ++c) {
-              const T d = gd[c * HW + qi] - gp[c];
-              d2 += d * d;
-            }
-            const T wt = std::exp(sp[dx] - d2 / range);
-            for (int64_t c = 0; c < C; ++c) num[c] += wt * img[c * HW + qi];
-            den += wt;
-          }
-        }
-        for (int64_t c = 0; c < C; ++c) out[c * HW + p] = num[c] / den;
-      }
+      fn(task, xb + n * C * HW, gb + n * Cg * HW, ob + n * C * HW, y, scratch.data());
     }
   });
 }

@@ -1,6 +1,6 @@
 """The build and its fallback: what `info()`/`doctor` report, the reference path without the
 extension (one warning, same results), and both CPU kernel builds (baseline and AVX2) of every
-kernel that has two (bias_act, calc_mean_std/adain, upfirdn2d): each matches its reference, and
+kernel that has two (bias_act, calc_mean_std/adain, upfirdn2d, bilateral): each matches its reference, and
 the one that runs is the one ATEN_CPU_CAPABILITY asks for."""
 
 import json
@@ -83,7 +83,7 @@ def test_fallback_without_extension_warns_once_and_works():
 
 
 #: Run under one ATEN_CPU_CAPABILITY: every CPU kernel with a baseline and an AVX2 build
-#: (bias_act, the calc_mean_std/adain plane loops, upfirdn2d) against its reference, then the
+#: (bias_act, the calc_mean_std/adain plane loops, upfirdn2d, bilateral) against its reference, then the
 #: capability ATen reports and a digest of each family's float32 outputs on fixed inputs.
 _KERNELS = """
     import hashlib, json
@@ -99,7 +99,7 @@ _KERNELS = """
     def close(got, want):
         torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
 
-    outputs = {"bias_act": [], "calc_mean_std": [], "upfirdn2d": []}
+    outputs = {"bias_act": [], "calc_mean_std": [], "upfirdn2d": [], "bilateral": []}
     x0, b = randn(3, 13, 37, 41), randn(13)
     for act in ops.ACTIVATIONS:
         for cl in (False, True):
@@ -118,6 +118,10 @@ _KERNELS = """
         y = ops.upfirdn2d(x0, f, up, down, pad)
         close(y, ops.upfirdn2d_reference(x0, f, up, down, pad))
         outputs["upfirdn2d"].append(y)
+    xb = torch.from_numpy(rng.random((2, 3, 29, 31)).astype("float32"))
+    y = ops.bilateral(xb, 1.5, 0.2)
+    close(y, ops.bilateral_reference(xb, 1.5, 0.2))
+    outputs["bilateral"] = [y]
     # kernels built once (no AVX2 build): the control, equal under every capability
     single = {"gram": [ops.gram(x0)], "minibatch_stddev": [ops.minibatch_stddev(randn(4, 13, 9, 9))]}
 

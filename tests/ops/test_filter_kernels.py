@@ -171,3 +171,27 @@ def test_cuda_tensors_would_run_the_reference():
 
     assert _filters.use_cpu_kernel(torch.rand(1)) is True
     assert _filters.use_cpu_kernel(torch.rand(1, device="meta")) is False
+
+
+def _cuda_built():
+    return ops.AVAILABLE and ops.info()["cuda_kernels"] and torch.cuda.is_available()
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not _cuda_built(), reason="needs the CUDA kernels and a GPU")
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_cuda_kernels_match_the_references(dtype):
+    """csrc/cuda/filters.cu, called through torch.ops (the wrappers still run the references on
+    CUDA tensors until these kernels have been checked on a GPU: this test is that check)."""
+    o = torch.ops.spokenstyle
+    x = _crop().to(dtype)
+    st = ops.structure_tensor(x, 2.0)
+    xd, std = x.cuda(), st.cuda()
+    for args in ((6, 8, 8.0, 1.0), (3, 5, 2.0, 0.5)):
+        want = ops.anisotropic_kuwahara_reference(x.double(), st.double(), *args)
+        got = o.anisotropic_kuwahara(xd, std, *args).cpu().double()
+        assert (got - want).abs().max() <= (1e-10 if dtype == torch.float64 else 1e-5)
+    g = x[:, :1].contiguous()
+    _close(o.bilateral(xd, None, 3.0, 0.1).cpu(), ops.bilateral_reference(x, 3.0, 0.1), dtype)
+    _close(o.bilateral(xd, g.cuda(), 1.5, 0.2).cpu(), ops.bilateral_reference(x, 1.5, 0.2, g), dtype)
+    _close(o.flow_dog(g.cuda(), std, 1.0, 1.6, 3.0).cpu(), ops.flow_dog_reference(g, st, 1.0, 1.6, 3.0), dtype)
