@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <type_traits>
 #include <vector>
@@ -69,11 +70,15 @@ void kuwahara_kernel(const T* xb, const T* sb, T* ob, int64_t N, int64_t C, int6
         // y half-extent of the ellipse: sqrt(a² ty² + b² ny²).
         const double ey = std::sqrt(double(a) * double(a) * double(ty) * double(ty) +
                                     double(bb) * double(bb) * double(ny) * double(ny));
-        const int64_t ylim = std::min<int64_t>(big, static_cast<int64_t>(std::floor(ey)) + 1);
+        // A non-finite structure tensor (NaN, inf) visits nothing: the output is 0/0 = NaN, as the
+        // reference's NaN weights give (and no index is made from a NaN).
+        const int64_t ylim = std::isfinite(ey) && std::isfinite(qa) && std::isfinite(qbk) && std::isfinite(qck)
+                                 ? std::min<int64_t>(big, static_cast<int64_t>(std::floor(ey)) + 1)
+                                 : -1;
         for (int64_t dy = -ylim; dy <= ylim; ++dy) {
           const double qb = qbk * double(dy), qc = qck * double(dy) * double(dy);
           const double disc = qb * qb - qa * (qc - 1.0);
-          if (disc < 0) continue;
+          if (!(disc >= 0)) continue;
           const double root = std::sqrt(disc);
           const int64_t lo = std::max<int64_t>(-big, static_cast<int64_t>(std::floor((-qb - root) / qa)) - 1);
           const int64_t hi = std::min<int64_t>(big, static_cast<int64_t>(std::ceil((-qb + root) / qa)) + 1);
@@ -200,6 +205,7 @@ at::Tensor bilateral_cpu(const at::Tensor& x, const std::optional<at::Tensor>& g
 // Bilinear sample of plane img (H, W) at (px, py), clamped, as spokenstyle/ops/_filters.py's bilinear.
 template <typename T>
 inline T bilinear_at(const T* img, int64_t H, int64_t W, T px, T py) {
+  if (px != px || py != py) return std::numeric_limits<T>::quiet_NaN();  // NaN positions: no index from them
   px = px < T(0) ? T(0) : (px > T(W - 1) ? T(W - 1) : px);
   py = py < T(0) ? T(0) : (py > T(H - 1) ? T(H - 1) : py);
   const T x0f = std::floor(px), y0f = std::floor(py);

@@ -11,6 +11,7 @@
 #include <torch/library.h>
 
 #include <cmath>
+#include <limits>
 #include <optional>
 
 #include "cuda/launch.cuh"
@@ -64,11 +65,15 @@ kuwahara_kernel(const T* __restrict__ xb, const T* __restrict__ sb, T* __restric
     const double qck = double(ty) * double(ty) * ia * ia + double(ny) * double(ny) * ib * ib;
     const double ey = ::sqrt(double(a) * double(a) * double(ty) * double(ty) +
                              double(bb) * double(bb) * double(ny) * double(ny));
-    const int64_t ylim = min(big, static_cast<int64_t>(::floor(ey)) + 1);
+    // A non-finite structure tensor (NaN, inf) visits nothing: the output is 0/0 = NaN, as the
+    // reference's NaN weights give (and no index is made from a NaN).
+    const int64_t ylim = isfinite(ey) && isfinite(qa) && isfinite(qbk) && isfinite(qck)
+                                 ? min(big, static_cast<int64_t>(::floor(ey)) + 1)
+                                 : -1;
     for (int64_t dy = -ylim; dy <= ylim; ++dy) {
       const double qb = qbk * double(dy), qc = qck * double(dy) * double(dy);
       const double disc = qb * qb - qa * (qc - 1.0);
-      if (disc < 0) continue;
+      if (!(disc >= 0)) continue;
       const double root = ::sqrt(disc);
       const int64_t lo = max(-big, static_cast<int64_t>(::floor((-qb - root) / qa)) - 1);
       const int64_t hi = min(big, static_cast<int64_t>(::ceil((-qb + root) / qa)) + 1);
@@ -216,6 +221,7 @@ at::Tensor bilateral_cuda(const at::Tensor& x, const std::optional<at::Tensor>& 
 
 template <typename T>
 __device__ __forceinline__ T bilinear_d(const T* img, int64_t H, int64_t W, T px, T py) {
+  if (px != px || py != py) return std::numeric_limits<T>::quiet_NaN();  // NaN positions: no index from them
   px = px < T(0) ? T(0) : (px > T(W - 1) ? T(W - 1) : px);
   py = py < T(0) ? T(0) : (py > T(H - 1) ? T(H - 1) : py);
   const T x0f = ::floor(px), y0f = ::floor(py);

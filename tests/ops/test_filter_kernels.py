@@ -210,3 +210,19 @@ def test_the_wrappers_run_the_kernels_on_the_cpu():
     assert torch.equal(ops.bilateral(x, 2.0, 0.1), o.bilateral(x, None, 2.0, 0.1))
     g = x[:, :1].contiguous()
     assert torch.equal(ops.flow_dog(g, st), o.flow_dog(g, st, 1.0, 1.6, 3.0))
+
+
+def test_a_nan_in_the_structure_tensor_gives_nan_not_a_crash():
+    """The kernels index the image from the tensor's directions: a NaN there must not become an
+    index. Kuwahara: NaN at that pixel only, as the reference. flow_dog: NaN where the walk used it."""
+    x = torch.rand(1, 3, 12, 14, dtype=torch.float64)
+    st = ops.structure_tensor(x, 1.0)
+    st[0, :, 5, 6] = float("nan")
+    got = ops.anisotropic_kuwahara(x, st, 3)
+    want = ops.anisotropic_kuwahara_reference(x, st, 3)
+    assert torch.isnan(got[0, :, 5, 6]).all() and torch.isnan(got).sum() == 3
+    assert torch.allclose(got, want, rtol=0, atol=1e-10, equal_nan=True)
+    st[0, 0, 2, 3] = float("inf")
+    assert torch.isnan(ops.anisotropic_kuwahara(x, st, 3)[0, :, 2, 3]).all()
+    d = ops.flow_dog(x[:, :1].contiguous(), st)
+    assert torch.isnan(d[0, 0, 5, 6]) and torch.isfinite(d).sum() > 0.5 * d.numel()
