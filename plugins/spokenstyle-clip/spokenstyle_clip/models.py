@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from spokenstyle.errors import WeightsError
+from spokenstyle.plugins.checkpoints import local_checkpoint
 
 FAMILIES = {
     # family: (model_type in config.json, transformers class, words)
@@ -83,37 +84,12 @@ def resolve(model: str | os.PathLike | None, family: str, env: dict | None = Non
     """The checkpoint directory for ``model`` (or the family's environment variable); a clear
     :class:`~spokenstyle.errors.WeightsError` when there is none, it is missing, or it holds
     another kind of model."""
-    env = os.environ if env is None else env
     words = FAMILIES[family][2]
     var = ENV[family]
-    if model is None or str(model).strip() == "":
-        model = env.get(var, "").strip() or None
-    if model is None:
-        raise WeightsError(
-            f"no {words} model is configured: set {var}=/path/to/model (a directory written by save_pretrained, or a "
-            f"Hugging Face id already in the local cache, e.g. {EXAMPLE_ID[family]}), or pass model=...; "
-            "nothing is downloaded"
-        )
-    text = str(model)
-    path = Path(text).expanduser()
-    if not path.is_dir():
-        hub_id = text.count("/") == 1 and not text.startswith((".", "/", "~")) and "\\" not in text
-        if not hub_id:
-            raise WeightsError(
-                f"{words} model {text!r} was not found: no such directory (and it is not a Hugging Face id such as "
-                f"{EXAMPLE_ID[family]}); pass the folder save_pretrained wrote, or set {var}"
-            )
-        path = _from_hf_cache(text, family)
-    config_file = path / "config.json"
-    if not config_file.is_file():
-        raise WeightsError(
-            f"{words} model directory '{path}' has no config.json; it must be a folder written by "
-            f"{FAMILIES[family][1]}.save_pretrained (config.json, model.safetensors, tokenizer files)"
-        )
-    try:
-        model_type = json.loads(config_file.read_text(encoding="utf-8")).get("model_type")
-    except (OSError, ValueError, AttributeError) as exc:
-        raise WeightsError(f"{words} model '{path}': config.json is unreadable ({exc})") from None
+    path, model_type = local_checkpoint(
+        model, env_var=var, words=words, example_id=EXAMPLE_ID[family], env=env, pass_model=", or pass model=...",
+        saved_by=f"{FAMILIES[family][1]}.save_pretrained (config.json, model.safetensors, tokenizer files)",
+        cache_fix=f"pass a local folder with model= / {var}")
     expected = FAMILIES[family][0]
     if model_type != expected:
         other = next((f for f, spec in FAMILIES.items() if spec[0] == model_type), None)
@@ -122,20 +98,6 @@ def resolve(model: str | os.PathLike | None, family: str, env: dict | None = Non
             f"'{path}' holds a {model_type!r} model, not {words} (config.json model_type must be {expected!r}){hint}"
         )
     return path
-
-
-def _from_hf_cache(repo_id: str, family: str) -> Path:
-    words = FAMILIES[family][2]
-    try:
-        from huggingface_hub import snapshot_download
-
-        return Path(snapshot_download(repo_id, local_files_only=True))
-    except Exception as exc:  # noqa: BLE001 - LocalEntryNotFoundError and friends across versions
-        raise WeightsError(
-            f"{words} model '{repo_id}' is not in the local Hugging Face cache ({type(exc).__name__}); nothing is "
-            f"downloaded: fetch it once where there is network (`hf download {repo_id}`), or pass a local folder "
-            f"with model= / {ENV[family]}"
-        ) from None
 
 
 def load(model: str | os.PathLike | None, family: str, device: Any = "cpu") -> ClipBundle:

@@ -11,7 +11,6 @@ the process; the model is loaded when the first recording is transcribed.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import threading
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from spokenstyle.errors import UsageError, WeightsError
+from spokenstyle.plugins.checkpoints import local_checkpoint
 
 from . import audio
 
@@ -29,49 +29,12 @@ EXAMPLE_ID = "openai/whisper-small"
 def resolve(model: str | os.PathLike | None, env: dict | None = None) -> Path:
     """The checkpoint folder for ``model`` (or ``$SPOKENSTYLE_WHISPER_MODEL``); a WeightsError
     (one line) when none is configured, it is missing, or it is not a Whisper model."""
-    env = os.environ if env is None else env
-    if model is None or str(model).strip() == "":
-        model = env.get(ENV, "").strip() or None
-    if model is None:
-        raise WeightsError(
-            f"no Whisper model is configured: set {ENV}=/path/to/model (a folder written by save_pretrained, or a "
-            f"Hugging Face id already in the local cache, e.g. {EXAMPLE_ID}); nothing is downloaded"
-        )
-    text = str(model)
-    path = Path(text).expanduser()
-    if not path.is_dir():
-        hub_id = text.count("/") == 1 and not text.startswith((".", "/", "~")) and "\\" not in text
-        if not hub_id:
-            raise WeightsError(
-                f"Whisper model {text!r} was not found: no such folder (and it is not a Hugging Face id such as "
-                f"{EXAMPLE_ID}); pass the folder save_pretrained wrote, or set {ENV}"
-            )
-        path = _from_hf_cache(text)
-    config_file = path / "config.json"
-    if not config_file.is_file():
-        raise WeightsError(
-            f"Whisper model folder '{path}' has no config.json; it must be a folder written by "
-            "WhisperForConditionalGeneration.save_pretrained and WhisperProcessor.save_pretrained"
-        )
-    try:
-        model_type = json.loads(config_file.read_text(encoding="utf-8")).get("model_type")
-    except (OSError, ValueError, AttributeError) as exc:
-        raise WeightsError(f"Whisper model '{path}': config.json is unreadable ({exc})") from None
+    path, model_type = local_checkpoint(
+        model, env_var=ENV, words="Whisper", example_id=EXAMPLE_ID, env=env,
+        saved_by="WhisperForConditionalGeneration.save_pretrained and WhisperProcessor.save_pretrained")
     if model_type != "whisper":
         raise WeightsError(f"'{path}' holds a {model_type!r} model, not Whisper (config.json model_type must be 'whisper'); set {ENV} to a Whisper checkpoint")
     return path
-
-
-def _from_hf_cache(repo_id: str) -> Path:
-    try:
-        from huggingface_hub import snapshot_download
-
-        return Path(snapshot_download(repo_id, local_files_only=True))
-    except Exception as exc:  # noqa: BLE001 - LocalEntryNotFoundError and friends across versions
-        raise WeightsError(
-            f"Whisper model '{repo_id}' is not in the local Hugging Face cache ({type(exc).__name__}); nothing is "
-            f"downloaded: fetch it once where there is network (`hf download {repo_id}`), or set {ENV} to a local folder"
-        ) from None
 
 
 @dataclass
